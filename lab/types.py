@@ -1,0 +1,209 @@
+"""Data contracts of the lab: scenarios, traces and scored results.
+
+Every contract is a pydantic model with ``extra="forbid"``, so a misspelt field in a
+hand-written scenario file or a results log is an error, never silently dropped.
+These models are what the stages hand each other and what lands on disk as JSON/JSONL.
+They hold no behaviour beyond small derived properties.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+Split = Literal["train", "dev", "test"]
+Category = Literal[
+    "single_call",
+    "multi_call",
+    "multi_turn",
+    "clarify",
+    "no_tool",
+    "knowledge",
+    "error_recovery",
+    "distractor",
+]
+CATEGORIES: tuple[Category, ...] = (
+    "single_call",
+    "multi_call",
+    "multi_turn",
+    "clarify",
+    "no_tool",
+    "knowledge",
+    "error_recovery",
+    "distractor",
+)
+Arguments = dict[str, JsonValue]
+
+
+class Contract(BaseModel):
+    """Base of every data contract: unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+class ExpectedCall(Contract):
+    """One API call the agent must make in a turn.
+
+    ``error`` names the error code the tool is expected to return (error_recovery
+    scenarios); ``None`` means the call must succeed when the gold calls are replayed.
+    """
+
+    name: str
+    arguments: Arguments = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Clarify(Contract):
+    """The agent must ask for a missing required detail instead of guessing."""
+
+    field: str = Field(description="the missing argument, e.g. 'order_id'")
+    keywords: list[str] = Field(
+        min_length=1, description="words of which the question must contain at least one"
+    )
+
+
+class Expect(Contract):
+    """What the agent must do in one turn: make calls, ask a question, or make no call."""
+
+    kind: Literal["calls", "clarify", "no_call"]
+    calls: list[ExpectedCall] = Field(default_factory=list)
+    ordered: bool = False
+    clarify: Clarify | None = None
+
+
+class Turn(Contract):
+    """One user message and what is expected of the agent in reply."""
+
+    user: str = Field(min_length=1)
+    expect: Expect
+
+
+class Scenario(Contract):
+    """One scripted dialogue with its database fixture and gold behaviour.
+
+    The gold final state is the database after replaying every expected call, in order,
+    on a fresh copy of ``db``.
+    """
+
+    id: str = Field(min_length=1)
+    split: Split
+    family: str = Field(min_length=1, description="phrasing family; never in two splits")
+    category: Category
+    intent: str = Field(min_length=1)
+    db: dict[str, JsonValue] = Field(description="fixture the catalog's Database is built from")
+    turns: list[Turn] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- traces
+
+
+class MadeCall(Contract):
+    """A call the agent made, as parsed from the model's output, with its result.
+
+    ``arguments`` is ``None`` when the arguments were not valid JSON (a malformed call).
+    """
+
+    id: str
+    name: str
+    arguments: Arguments | None
+    raw_arguments: str = ""
+    result: JsonValue = None
+    error: str | None = Field(default=None, description="error code the tool returned")
+    blocked: bool = Field(
+        default=False, description="stopped by a workflow check before it reached the API"
+    )
+
+
+class ModelCall(Contract):
+    """One request to the model: timing, tokens and what came back."""
+
+    started_s: float = Field(description="seconds since the scenario started")
+    latency_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    content: str = ""
+    tool_calls: int = 0
+    malformed: bool = False
+    error: str | None = None
+
+
+class TurnTrace(Contract):
+    """Everything that happened in one turn."""
+
+    user: str
+    model_calls: list[ModelCall] = Field(default_factory=list)
+    calls: list[MadeCall] = Field(default_factory=list)
+    reply: str = ""
+    malformed: int = Field(default=0, description="model outputs that tried to call but did not parse")
+    step_limit_hit: bool = False
+
+
+class Trace(Contract):
+    """The whole conversation of one scenario trial."""
+
+    scenario_id: str
+    trial: int = 0
+    model: str
+    strategy: str
+    messages: list[dict[str, JsonValue]] = Field(description="OpenAI-format chat messages")
+    turns: list[TurnTrace]
+    latency_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    final_state_hash: str = ""
+    error: str | None = Field(default=None, description="set when the trial failed outright")
+
+
+# --------------------------------------------------------------------------- scores
+
+Verdict = Literal["matched", "wrong_tool", "wrong_arguments", "missing", "extra", "hallucinated", "malformed"]
+
+
+class CallOutcome(Contract):
+    """One expected call paired with what the agent did about it (or one unmatched call)."""
+
+    verdict: Verdict
+    tool: str = Field(description="the expected tool, or the called one for extra/hallucinated/malformed")
+    expected: ExpectedCall | None = None
+    made: MadeCall | None = None
+    wrong_arguments: list[str] = Field(default_factory=list)
+
+
+class TurnScore(Contract):
+    """The verdict on one turn."""
+
+    index: int
+    kind: Literal["calls", "clarify", "no_call"]
+    correct: bool
+    outcomes: list[CallOutcome] = Field(default_factory=list)
+    malformed: int = 0
+    clarify_ok: bool | None = None
+    no_call_ok: bool | None = None
+
+
+class ScoredScenario(Contract):
+    """A scenario trial with its verdicts; one line of a run's results log."""
+
+    scenario_id: str
+    category: Category
+    intent: str
+    family: str
+    trial: int = 0
+    turns: list[TurnScore]
+    state_match: bool
+    success: bool
+    latency_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+
+
+class ResultRecord(Contract):
+    """One line of a run's results log: the scored trial and the trace it was scored from."""
+
+    scored: ScoredScenario
+    trace: Trace
