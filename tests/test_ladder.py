@@ -1,0 +1,122 @@
+"""The ladder's decision logic on synthetic histories (property tests), and its CLI contract."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lab.ladder import LADDER, Rung, decide, intervals_overlap, is_plateau, recent_gain
+
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def rung(index: int, accuracy: float, half: float) -> Rung:
+    """A rung with a symmetric interval of half-width ``half`` clipped to [0, 1]."""
+    return Rung(strategy=LADDER[index % len(LADDER)], run_id=f"run{index}", call_accuracy=accuracy,
+                ci_low=max(0.0, accuracy - half), ci_high=min(1.0, accuracy + half))
+
+
+def history_of(accuracies: list[float], half: float = 0.01) -> list[Rung]:
+    return [rung(i, a, half) for i, a in enumerate(accuracies)]
+
+
+accuracy = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+half_width = st.floats(min_value=0.0, max_value=0.2, allow_nan=False)
+histories = st.lists(st.tuples(accuracy, half_width), min_size=1, max_size=6).map(
+    lambda pairs: [rung(i, a, h) for i, (a, h) in enumerate(pairs)]
+)
+
+
+@SETTINGS
+@given(start=st.floats(0.0, 0.4), step=st.floats(0.06, 0.15), n=st.integers(2, 4))
+def test_clearly_rising_below_target_keeps_iterating(start: float, step: float, n: int) -> None:
+    history = history_of([start + i * step for i in range(n)], half=0.02)
+    result = decide(history, target=0.99)
+    assert result.decision == "keep_iterating"
+    assert not result.plateau
+    assert result.best == history[-1]
+
+
+@SETTINGS
+@given(level=st.floats(0.0, 0.9), wobble=st.floats(0.0, 0.0099), n=st.integers(2, 4), half=half_width)
+def test_flat_below_target_is_a_plateau(level: float, wobble: float, n: int, half: float) -> None:
+    history = history_of([level + (wobble if i % 2 else 0.0) for i in range(n)], half=half)
+    result = decide(history, target=0.95)
+    assert result.decision == "fine_tune"
+    assert result.plateau
+    assert "plateau" in result.reason
+
+
+@SETTINGS
+@given(history=histories, target=accuracy)
+def test_target_met_exactly_when_best_reaches_target(history: list[Rung], target: float) -> None:
+    result = decide(history, target=target)
+    best = max(r.call_accuracy for r in history)
+    assert (result.decision == "target_met") == (best >= target)
+    assert result.best is not None and result.best.call_accuracy == best
+    if result.decision == "target_met":
+        assert not result.plateau
+
+
+@SETTINGS
+@given(history=histories, target=accuracy, eps=st.floats(0.0, 0.2), more=st.floats(0.0, 0.2))
+def test_larger_epsilon_never_ends_a_plateau(history: list[Rung], target: float, eps: float,
+                                            more: float) -> None:
+    if is_plateau(history, target, eps):
+        assert is_plateau(history, target, eps + more)
+
+
+@SETTINGS
+@given(history=histories, target=accuracy, eps=st.floats(0.0, 0.2))
+def test_fine_tune_iff_plateau(history: list[Rung], target: float, eps: float) -> None:
+    result = decide(history, target=target, epsilon=eps)
+    assert (result.decision == "fine_tune") == result.plateau
+    assert result.plateau == is_plateau(history, target, eps)
+
+
+@SETTINGS
+@given(history=histories, target=accuracy, widen=st.floats(0.0, 0.3))
+def test_wider_intervals_never_end_a_plateau(history: list[Rung], target: float, widen: float) -> None:
+    wider = [
+        r.model_copy(update={"ci_low": max(0.0, r.ci_low - widen), "ci_high": min(1.0, r.ci_high + widen)})
+        for r in history
+    ]
+    if is_plateau(history, target):
+        assert is_plateau(wider, target)
+
+
+@SETTINGS
+@given(history=histories, target=st.floats(0.0, 1.0), raise_by=st.floats(0.0, 1.0))
+def test_raising_the_target_never_creates_target_met(history: list[Rung], target: float,
+                                                     raise_by: float) -> None:
+    higher = min(1.0, target + raise_by)
+    if decide(history, higher).decision == "target_met":
+        assert decide(history, target).decision == "target_met"
+
+
+def test_gain_spans_the_last_two_rungs() -> None:
+    history = history_of([0.10, 0.30, 0.31, 0.315])
+    assert recent_gain(history) == pytest.approx(0.015)
+    assert recent_gain(history[:2]) == pytest.approx(0.20)
+    assert decide(history, target=0.95).decision == "fine_tune"
+    late_jump = history_of([0.10, 0.11, 0.30])
+    assert recent_gain(late_jump) == pytest.approx(0.20)
+    assert decide(late_jump, target=0.95).decision == "keep_iterating"
+
+
+def test_overlapping_intervals_alone_make_a_plateau() -> None:
+    history = [rung(0, 0.40, 0.10), rung(1, 0.50, 0.10)]
+    assert intervals_overlap(history[0], history[1])
+    result = decide(history, target=0.95)
+    assert result.decision == "fine_tune" and "overlap" in result.reason
+
+
+def test_one_rung_or_none_keeps_iterating() -> None:
+    assert decide([], target=0.9).decision == "keep_iterating"
+    assert decide(history_of([0.2]), target=0.9).decision == "keep_iterating"
+
+
+def test_rung_rejects_accuracy_outside_its_interval() -> None:
+    with pytest.raises(ValueError):
+        Rung(strategy="zero_shot", run_id="r", call_accuracy=0.5, ci_low=0.6, ci_high=0.7)
