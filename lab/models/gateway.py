@@ -1,0 +1,205 @@
+"""The one call path to every model: ``complete`` wraps ``litellm.completion``.
+
+Hosted models (``openai/...``, ``ollama/...``, ``hosted_vllm/...``) and the lab's own
+providers (``local/...``, ``scripted/...``) all go through ``litellm.completion``. This module
+validates the model string, retries transient failures (rate limits, timeouts, connection
+and server errors) with bounded exponential backoff, and flattens litellm's response into a
+small ``ModelReply``. It does not build prompts, parse text tool calls or run tools, and it
+never logs requests: API keys and secrets found in the environment are redacted from errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.errors import BadInput
+from lab.models import LAB_PROVIDERS, ensure_providers
+
+SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
+SECRET_SHAPE = re.compile(r"\b(sk|hf|ghp|xoxb)[-_][A-Za-z0-9_\-]{8,}")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a transient model failure.
+
+    Args:
+        max_retries: retries after the first attempt (0 = try once).
+        base_delay_s: delay before the first retry; doubles each retry.
+        max_delay_s: upper bound of any one delay.
+    """
+
+    max_retries: int = 3
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based)."""
+        return min(self.max_delay_s, self.base_delay_s * 2**retry)
+
+
+@dataclass(frozen=True)
+class RawToolCall:
+    """A tool call as the model produced it; ``arguments`` is the raw JSON string."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """What one successful model request returned."""
+
+    content: str
+    tool_calls: list[RawToolCall] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    attempts: int = 1
+
+
+class ModelError(Exception):
+    """A model request failed for good: a non-transient error, or retries exhausted."""
+
+    def __init__(self, model: str, message: str, attempts: int):
+        super().__init__(f"{model}: {message} (after {attempts} attempt{'s' * (attempts != 1)})")
+        self.model = model
+        self.attempts = attempts
+
+
+def check_model(model: str) -> str:
+    """Validate a model string ``provider/name`` and return its provider.
+
+    Raises:
+        BadInput: on ``--model`` when the string has no provider, no name, or an unknown provider.
+    """
+    provider, _, name = model.partition("/")
+    if not provider or not name:
+        raise BadInput(
+            "--model", f"{model!r} is not provider/name, e.g. openai/gpt-4o-mini or local/smollm2-135m"
+        )
+    if provider == "scripted":
+        from lab.models.scripted import check_name
+
+        check_name(name)
+    elif provider not in LAB_PROVIDERS and provider not in _litellm_providers():
+        raise BadInput("--model", f"unknown provider {provider!r} in {model!r}")
+    return provider
+
+
+def _litellm_providers() -> set[str]:
+    import litellm
+
+    return {getattr(p, "value", p) for p in litellm.provider_list}
+
+
+def _transient() -> tuple[type[Exception], ...]:
+    import litellm
+
+    return (
+        litellm.RateLimitError,
+        litellm.Timeout,
+        litellm.APIConnectionError,
+        litellm.InternalServerError,
+        litellm.ServiceUnavailableError,
+    )
+
+
+def redact(text: str) -> str:
+    """Remove secret-looking values (and any secret from the environment) from a message."""
+    for name, value in os.environ.items():
+        if SECRET_NAME.search(name) and len(value) >= 8:
+            text = text.replace(value, "***")
+    return SECRET_SHAPE.sub("***", text)
+
+
+def complete(
+    model: str,
+    messages: list[dict],
+    tools: list[dict],
+    *,
+    timeout_s: float,
+    retry: RetryPolicy,
+    metadata: dict | None = None,
+) -> ModelReply:
+    """Ask a model for the next assistant message, retrying transient failures.
+
+    Args:
+        model: a litellm model string, ``provider/name``.
+        messages: OpenAI-format chat messages.
+        tools: OpenAI tool schemas (may be empty).
+        timeout_s: limit of one request, passed to litellm and the provider.
+        retry: the retry policy for transient failures.
+        metadata: handed to the lab's own providers (e.g. ``{"scenario": ...}`` for
+            ``scripted/oracle``) with ``attempt`` added; never sent to hosted models.
+
+    Raises:
+        BadInput: the model string is invalid.
+        ModelError: a non-transient failure, or transient failures beyond ``retry.max_retries``.
+    """
+    provider = check_model(model)
+    ensure_providers()
+    transient = _transient()
+    for attempt in range(retry.max_retries + 1):
+        request = _request(model, messages, tools, timeout_s, provider, metadata, attempt)
+        try:
+            return _call(request, attempt + 1)
+        except transient as exc:
+            if attempt == retry.max_retries:
+                raise ModelError(model, redact(str(exc)), attempt + 1) from None
+            time.sleep(retry.delay(attempt))
+        except Exception as exc:  # noqa: BLE001 - every other failure is final, reported without secrets
+            raise ModelError(model, redact(f"{type(exc).__name__}: {exc}"), attempt + 1) from None
+    raise AssertionError("unreachable")
+
+
+def _request(
+    model: str,
+    messages: list[dict],
+    tools: list[dict],
+    timeout_s: float,
+    provider: str,
+    metadata: dict | None,
+    attempt: int,
+) -> dict[str, Any]:
+    """The keyword arguments of one ``litellm.completion`` call; litellm's own retries are off."""
+    request: dict[str, Any] = {"model": model, "messages": messages, "timeout": timeout_s, "num_retries": 0}
+    if tools:
+        request["tools"] = tools
+    if provider in LAB_PROVIDERS:
+        request["metadata"] = {**(metadata or {}), "attempt": attempt}
+    return request
+
+
+def _call(request: dict[str, Any], attempts: int) -> ModelReply:
+    import litellm
+
+    litellm.suppress_debug_info = True
+    started = time.perf_counter()
+    response = litellm.completion(**request)
+    latency = time.perf_counter() - started
+    message = response.choices[0].message
+    usage = getattr(response, "usage", None)
+    return ModelReply(
+        content=message.content or "",
+        tool_calls=[_raw_call(call, i) for i, call in enumerate(message.tool_calls or [])],
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        latency_s=latency,
+        attempts=attempts,
+    )
+
+
+def _raw_call(call: Any, index: int) -> RawToolCall:
+    """Flatten one litellm tool call; arguments that came back as objects are re-encoded."""
+    function = call.function
+    arguments = function.arguments
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments)
+    return RawToolCall(id=call.id or f"call_{index}", name=function.name or "", arguments=arguments)
