@@ -95,10 +95,12 @@ def decide(history: list[Rung], target: float, epsilon: float = 0.02) -> Decisio
         reason = f"{best.strategy} reached call_accuracy {best.call_accuracy:.3f} >= target {target:.3f}"
         return Decision(decision="target_met", reason=reason, best=best, plateau=False)
     if is_plateau(history, target, epsilon):
-        return Decision(decision="fine_tune", reason=_plateau_reason(history, target, epsilon), best=best,
-                        plateau=True)
-    return Decision(decision="keep_iterating", reason=_rising_reason(history, target, epsilon), best=best,
-                    plateau=False)
+        return Decision(
+            decision="fine_tune", reason=_plateau_reason(history, target, epsilon), best=best, plateau=True
+        )
+    return Decision(
+        decision="keep_iterating", reason=_rising_reason(history, target, epsilon), best=best, plateau=False
+    )
 
 
 def _plateau_reason(history: list[Rung], target: float, epsilon: float) -> str:
@@ -114,16 +116,22 @@ def _plateau_reason(history: list[Rung], target: float, epsilon: float) -> str:
         )
     best = best_rung(history)
     assert best is not None
-    return (f"plateau below target: {' and '.join(why)}; best is {best.strategy} at "
-            f"{best.call_accuracy:.3f} < target {target:.3f}, so fine-tuning is the next step")
+    return (
+        f"plateau below target: {' and '.join(why)}; best is {best.strategy} at "
+        f"{best.call_accuracy:.3f} < target {target:.3f}, so fine-tuning is the next step"
+    )
 
 
 def _rising_reason(history: list[Rung], target: float, epsilon: float) -> str:
     best = best_rung(history)
     assert best is not None
     if len(history) < 2:
-        return (f"only one rung ({best.strategy} at {best.call_accuracy:.3f} < target {target:.3f}); "
-                "climb more rungs before judging a plateau")
-    return (f"still rising: the last two rungs gained {recent_gain(history):+.3f} >= epsilon {epsilon:.3f} "
-            f"with separated 95% intervals; best {best.strategy} at {best.call_accuracy:.3f} < target "
-            f"{target:.3f}, so keep improving prompts and workflow")
+        return (
+            f"only one rung ({best.strategy} at {best.call_accuracy:.3f} < target {target:.3f}); "
+            "climb more rungs before judging a plateau"
+        )
+    return (
+        f"still rising: the last two rungs gained {recent_gain(history):+.3f} >= epsilon {epsilon:.3f} "
+        f"with separated 95% intervals; best {best.strategy} at {best.call_accuracy:.3f} < target "
+        f"{target:.3f}, so keep improving prompts and workflow"
+    )

@@ -13,8 +13,13 @@ SETTINGS = settings(max_examples=60, deadline=None)
 
 def rung(index: int, accuracy: float, half: float) -> Rung:
     """A rung with a symmetric interval of half-width ``half`` clipped to [0, 1]."""
-    return Rung(strategy=LADDER[index % len(LADDER)], run_id=f"run{index}", call_accuracy=accuracy,
-                ci_low=max(0.0, accuracy - half), ci_high=min(1.0, accuracy + half))
+    return Rung(
+        strategy=LADDER[index % len(LADDER)],
+        run_id=f"run{index}",
+        call_accuracy=accuracy,
+        ci_low=max(0.0, accuracy - half),
+        ci_high=min(1.0, accuracy + half),
+    )
 
 
 def history_of(accuracies: list[float], half: float = 0.01) -> list[Rung]:
@@ -61,8 +66,9 @@ def test_target_met_exactly_when_best_reaches_target(history: list[Rung], target
 
 @SETTINGS
 @given(history=histories, target=accuracy, eps=st.floats(0.0, 0.2), more=st.floats(0.0, 0.2))
-def test_larger_epsilon_never_ends_a_plateau(history: list[Rung], target: float, eps: float,
-                                            more: float) -> None:
+def test_larger_epsilon_never_ends_a_plateau(
+    history: list[Rung], target: float, eps: float, more: float
+) -> None:
     if is_plateau(history, target, eps):
         assert is_plateau(history, target, eps + more)
 
@@ -88,8 +94,9 @@ def test_wider_intervals_never_end_a_plateau(history: list[Rung], target: float,
 
 @SETTINGS
 @given(history=histories, target=st.floats(0.0, 1.0), raise_by=st.floats(0.0, 1.0))
-def test_raising_the_target_never_creates_target_met(history: list[Rung], target: float,
-                                                     raise_by: float) -> None:
+def test_raising_the_target_never_creates_target_met(
+    history: list[Rung], target: float, raise_by: float
+) -> None:
     higher = min(1.0, target + raise_by)
     if decide(history, higher).decision == "target_met":
         assert decide(history, target).decision == "target_met"
