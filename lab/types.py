@@ -207,3 +207,52 @@ class ResultRecord(Contract):
 
     scored: ScoredScenario
     trace: Trace
+
+
+# --------------------------------------------------------------------------- fine-tuning exports
+
+
+class ExportManifest(Contract):
+    """What a fine-tuning export holds and where it came from (its ``manifest.json``).
+
+    ``candidates`` = ``failing_turns`` + ``passing_turns`` (one example each) and
+    ``examples`` = ``candidates`` - ``duplicates``; ``per_error_type`` counts examples that
+    show each error type, ``per_tool`` the calls the examples teach. ``files`` maps a format
+    to its split files, relative to the export folder.
+    """
+
+    source_run: str
+    model: str
+    strategy: str = Field(description="the strategy whose system prompt the examples use")
+    suite: str
+    suite_sha256: str
+    split: Literal["train"] = "train"
+    mode: Literal["failures", "distill"]
+    include_passing: float
+    seed: int
+    failing_turns: int
+    passing_turns: int
+    candidates: int
+    duplicates: int
+    examples: int
+    train: int
+    val: int
+    train_families: list[str]
+    val_families: list[str]
+    per_tool: dict[str, int]
+    per_category: dict[str, int]
+    per_error_type: dict[str, int]
+    files: dict[str, dict[str, str]]
+
+
+class ExportSummary(Contract):
+    """What an export did: the counts, the folder of each format and the MLflow export run."""
+
+    run_id: str
+    export_run_id: str | None
+    out_dir: str
+    examples: int
+    train: int
+    val: int
+    formats: dict[str, str]
+    manifest: ExportManifest
