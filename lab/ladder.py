@@ -8,11 +8,14 @@ This module does not score, does not talk to models and does not import MLflow.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from lab.types import Contract
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 LADDER: tuple[str, ...] = ("zero_shot", "instructed", "few_shot", "workflow")
 DecisionKind = Literal["target_met", "fine_tune", "keep_iterating"]
@@ -135,3 +138,28 @@ def _rising_reason(history: list[Rung], target: float, epsilon: float) -> str:
         f"with separated 95% intervals; best {best.strategy} at {best.call_accuracy:.3f} < target "
         f"{target:.3f}, so keep improving prompts and workflow"
     )
+
+
+def ladder_figure(history: list[Rung], target: float) -> Figure:
+    """Call accuracy per rung with its 95% interval, and the target as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(history) + 2), 3.8))
+    names = [rung.strategy for rung in history]
+    values = [rung.call_accuracy for rung in history]
+    errors = [
+        [v - r.ci_low for v, r in zip(values, history, strict=True)],
+        [r.ci_high - v for v, r in zip(values, history, strict=True)],
+    ]
+    ax.errorbar(range(len(history)), values, yerr=errors, fmt="o-", capsize=4, label="call_accuracy (95% CI)")
+    ax.axhline(target, linestyle="--", color="tab:red", label=f"target {target:.2f}")
+    ax.set_xticks(range(len(history)), names)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("call_accuracy")
+    ax.set_title("Prompting ladder")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
