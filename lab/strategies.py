@@ -1,0 +1,199 @@
+"""The prompting/workflow ladder: what the agent is told, and whether its calls are checked.
+
+A ``Strategy`` is a system prompt plus two workflow switches read by ``lab.agent``:
+``check_calls`` (validate every proposed call against the catalog before it runs) and
+``max_retries`` (how often the model may fix a rejected call). The ladder, in order:
+
+- ``zero_shot``: the tool catalog (passed as tools) and a one-line instruction.
+- ``instructed``: a careful system prompt with the rules of a good support agent.
+- ``few_shot``: ``instructed`` plus k worked examples from the train split only, rendered as
+  compact transcripts in the system prompt so the prefix is shared (and cacheable).
+- ``workflow``: ``instructed`` plus call checking, bounded retries and clarifying questions
+  for missing required arguments.
+
+A user's own system prompt file replaces the instruction text of any strategy. This module
+builds prompts; it does not call models or run the graph.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lab.errors import BadInput
+from lab.types import CATEGORIES, Expect, Scenario
+
+if TYPE_CHECKING:
+    from lab.catalog import Catalog
+
+DEFAULT_TRAIN = Path("scenarios/train.jsonl")
+RESULT_CHARS = 160
+
+ZERO_SHOT_PROMPT = "You are a customer-service agent for an online shop; use the tools to help the customer."
+
+INSTRUCTED_PROMPT = """\
+You are a customer-service agent for an online shop. You help customers by calling the shop's tools.
+Rules:
+- Call a tool only when the request needs shop data or an action. Answer greetings, thanks and small talk \
+in plain text, without any tool call.
+- Never guess a required detail (order number, customer id, email, phone, sku, amount, date, address). \
+If the customer has not given it, ask for it in one short question and make no call.
+- Use ids exactly as the customer wrote them or as a tool returned them; never invent an id.
+- For questions about rules or policies (returns, refunds, shipping, subscriptions), use the policy search \
+tool and answer from what it returns.
+- Do only what was asked: no refunds, credits, tickets or escalations unless the customer asks for them.
+- Make independent calls together; when one call needs another's result, make them one after the other.
+- If a tool returns an error, read it and fix the call or ask the customer; never repeat a failing call.
+- After the calls, confirm in one or two sentences what was done, naming the ids involved."""
+
+DESCRIPTIONS = {
+    "zero_shot": "the tool catalog and a one-line instruction",
+    "instructed": "a careful system prompt with the rules of a good support agent",
+    "few_shot": "instructed plus k worked examples from the train split",
+    "workflow": "instructed plus call checks before each call, bounded retries and clarifying questions",
+}
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """How the agent is prompted and whether its calls are checked before they run.
+
+    Attributes:
+        name: the strategy's name, as listed by ``list_strategies``.
+        system_prompt: the system message of every model request.
+        check_calls: validate each proposed call against the catalog before it runs.
+        max_retries: how often per turn the model may fix rejected calls (``check_calls`` only).
+    """
+
+    name: str
+    system_prompt: str
+    check_calls: bool = False
+    max_retries: int = 0
+
+
+def list_strategies() -> dict[str, str]:
+    """The strategies in ladder order, each with a one-line description."""
+    return dict(DESCRIPTIONS)
+
+
+def make_strategy(
+    name: str,
+    catalog: Catalog,
+    *,
+    system_prompt_file: Path | str | None = None,
+    train_file: Path | str = DEFAULT_TRAIN,
+    k: int = 4,
+    max_retries: int = 2,
+) -> Strategy:
+    """Build a strategy by name.
+
+    Args:
+        name: one of ``list_strategies()``.
+        catalog: the tool catalog (few-shot examples replay their gold calls through it).
+        system_prompt_file: a user's system prompt, replacing the strategy's instruction text.
+        train_file: scenarios to draw few-shot examples from; every one must be in the train split.
+        k: number of few-shot examples.
+        max_retries: retries of rejected calls per turn for ``workflow``.
+
+    Raises:
+        BadInput: unknown name (``--strategy``), unreadable prompt file, or non-train examples.
+    """
+    if name not in DESCRIPTIONS:
+        raise BadInput("--strategy", f"unknown strategy {name!r}; choose from {', '.join(DESCRIPTIONS)}")
+    base = ZERO_SHOT_PROMPT if name == "zero_shot" else INSTRUCTED_PROMPT
+    if system_prompt_file is not None:
+        base = read_system_prompt(system_prompt_file)
+    if name == "few_shot":
+        examples = pick_examples(load_train(train_file), k)
+        return Strategy(name, f"{base}\n\n{render_examples(examples, catalog)}")
+    if name == "workflow":
+        return Strategy(name, base, check_calls=True, max_retries=max_retries)
+    return Strategy(name, base)
+
+
+def read_system_prompt(path: Path | str) -> str:
+    """A user's system prompt file as text; it must exist and not be blank."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise BadInput("--system-prompt", f"cannot read {path}: {exc.strerror or exc}") from None
+    if not text:
+        raise BadInput("--system-prompt", f"{path} is empty")
+    return text
+
+
+def load_train(path: Path | str) -> list[Scenario]:
+    """Scenarios for few-shot examples; refuses any that is not in the train split."""
+    from lab.scenarios import load_scenarios
+
+    scenarios = load_scenarios(path)
+    for line, scenario in enumerate(scenarios, start=1):
+        if scenario.split != "train":
+            raise BadInput(
+                f"{path}:{line}", f"few-shot examples come from the train split only, not {scenario.split!r}"
+            )
+    if not scenarios:
+        raise BadInput(str(path), "no scenarios to draw few-shot examples from")
+    return scenarios
+
+
+def pick_examples(scenarios: list[Scenario], k: int) -> list[Scenario]:
+    """``k`` scenarios spread over the categories (round robin in category order, by id)."""
+    groups = [sorted((s for s in scenarios if s.category == c), key=lambda s: s.id) for c in CATEGORIES]
+    picked: list[Scenario] = []
+    for rank in range(max((len(g) for g in groups), default=0)):
+        picked += [group[rank] for group in groups if rank < len(group)]
+    return picked[:k]
+
+
+def render_examples(examples: list[Scenario], catalog: Catalog) -> str:
+    """The examples as compact numbered transcripts under one heading."""
+    blocks = [f"Example {i}:\n{render_example(s, catalog)}" for i, s in enumerate(examples, start=1)]
+    return "Worked examples of good behaviour:\n\n" + "\n\n".join(blocks)
+
+
+def render_example(scenario: Scenario, catalog: Catalog) -> str:
+    """One scenario's gold behaviour as a transcript: user lines, calls with results, agent lines."""
+    calls = [call for turn in scenario.turns for call in turn.expect.calls]
+    _, results = catalog.replay(scenario.db, calls)
+    lines, done = [], 0
+    for turn in scenario.turns:
+        lines.append(f"User: {turn.user}")
+        expect = turn.expect
+        for call, result in zip(expect.calls, results[done : done + len(expect.calls)], strict=True):
+            lines.append(f"Call: {call.name}({json.dumps(call.arguments, separators=(',', ':'))})")
+            lines.append(f"Result: {_short(result)}")
+        done += len(expect.calls)
+        lines.append(f"Agent: {_agent_line(turn.expect)}")
+    return "\n".join(lines)
+
+
+def _agent_line(expect: Expect) -> str:
+    """What the agent says at the end of an example turn."""
+    if expect.kind == "clarify":
+        keyword = expect.clarify.keywords[0] if expect.clarify else "details"
+        return f"Could you please tell me your {keyword}?"
+    if expect.kind == "no_call":
+        return "(answers in plain text, no tool call)"
+    return "(confirms what was done, naming the ids)"
+
+
+def _short(result: object) -> str:
+    """A tool result as compact JSON, cut to ``RESULT_CHARS``."""
+    text = json.dumps(result, separators=(",", ":"), default=str)
+    return text if len(text) <= RESULT_CHARS else text[: RESULT_CHARS - 3] + "..."
+
+
+def clarifying_question(argument: str) -> str:
+    """A question asking the customer for a missing argument, in words from its name.
+
+    ``order_id`` becomes "order number", ``postal_code`` "postal code", ``sku`` "product code (SKU)".
+    """
+    words = argument.removesuffix("_id").replace("_", " ")
+    if argument.endswith("_id"):
+        words += " number"
+    if argument == "sku":
+        words = "product code (SKU)"
+    return f"Could you please tell me the {words}?"
