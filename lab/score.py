@@ -1,0 +1,290 @@
+"""Score one scenario trial: pair the calls made with the calls expected and judge each turn.
+
+Pure functions from (Scenario, Trace, Catalog) to the ``ScoredScenario`` contract. Arguments
+are compared schema-aware through the catalog (``validate`` canonicalises both sides), calls
+are paired by an optimal assignment (or in sequence for ordered turns), and the final database
+is compared with the gold replay's. The rules are written down in docs/scoring.md.
+This module does not aggregate metrics (lab/metrics.py), call models or talk to MLflow.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lab.types import (
+    CallOutcome,
+    Clarify,
+    ExpectedCall,
+    MadeCall,
+    Scenario,
+    ScoredScenario,
+    Trace,
+    Turn,
+    TurnScore,
+    TurnTrace,
+)
+
+if TYPE_CHECKING:
+    from lab.catalog import Catalog
+
+# Pairing weights: any number of exact matches beats any number of same-tool pairs, which beat
+# any number of wrong-tool pairs (turns hold far fewer than 1000 calls).
+W_MATCHED, W_SAME_TOOL, W_PAIRED = 1_000_000, 1_000, 1
+QUESTION = re.compile(
+    r"\b(could|can|would|will) you\b|\bplease (provide|share|tell|confirm|send|give)\b|\blet me know\b"
+    r"|^\s*(what|which|who|when|where|how)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+INVALID = "<invalid>"
+# Ranking metadata that differs between two phrasings of one search even when they retrieve the same items.
+RANKING_KEYS = frozenset({"score", "scores", "relevance", "similarity", "distance"})
+
+
+@dataclass(frozen=True)
+class GoldReplay:
+    """The gold calls replayed: the final state hash and the database before each turn."""
+
+    state_hash: str
+    turn_dbs: list[Any]
+
+
+def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
+    """Replay a scenario's expected calls on fresh copies of its fixture."""
+    calls = [call for turn in scenario.turns for call in turn.expect.calls]
+    final, _ = catalog.replay(scenario.db, calls)
+    before, done = [], 0
+    for turn in scenario.turns:
+        before.append(catalog.replay(scenario.db, calls[:done])[0])
+        done += len(turn.expect.calls)
+    return GoldReplay(state_hash=final.state_hash(), turn_dbs=before)
+
+
+def loose_text(text: str) -> str:
+    """Case-, whitespace- and punctuation-insensitive form of a free-text value."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def same_value(a: Any, b: Any, loose: bool = False) -> bool:
+    """Equality of two JSON values: numbers by value, strings loosely when ``loose``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, str) and isinstance(b, str):
+        return loose_text(a) == loose_text(b) if loose else a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y, loose) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k], loose) for k in a)
+    return a == b
+
+
+def differing(expected: dict, made: dict, loose_names: set[str]) -> set[str]:
+    """Names of arguments missing on one side or with different values."""
+    return {
+        name
+        for name in expected.keys() | made.keys()
+        if name not in expected
+        or name not in made
+        or not same_value(expected[name], made[name], name in loose_names)
+    }
+
+
+def retrieved(result: Any, echoed: frozenset[str] = frozenset()) -> Any:
+    """What a tool result retrieved: without ranking metadata and without echoed arguments.
+
+    Used to compare two retrievals: keys in ``RANKING_KEYS`` (scores, distances) and keys named
+    after the compared arguments (a search result that repeats its ``query``) are dropped.
+    """
+    ignored = RANKING_KEYS | echoed
+    if isinstance(result, dict):
+        return {k: retrieved(v, echoed) for k, v in result.items() if k not in ignored}
+    if isinstance(result, list):
+        return [retrieved(item, echoed) for item in result]
+    return result
+
+
+def _error_argument(error: Any) -> str | None:
+    inner = error.get("error", error) if isinstance(error, dict) else None
+    name = inner.get("argument") if isinstance(inner, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def wrong_arguments(catalog: Catalog, name: str, expected: dict, made: dict, db: Any = None) -> list[str]:
+    """The arguments of a same-tool call that are wrong; empty when the call is right.
+
+    Both sides are canonicalised with ``catalog.validate`` (defaults filled, ids and dates
+    canonical). A made call that fails validation is wrong even if its values look equal.
+    For a read-only tool, differing free-text arguments are forgiven when the tool returns
+    the same result for both argument sets on ``db`` (see ``retrieved``).
+    """
+    loose = catalog.free_text(name)
+    exp_canon, exp_error = catalog.validate(name, expected)
+    made_canon, made_error = catalog.validate(name, made)
+    if exp_error is not None:  # a deliberately invalid gold call (error_recovery): compare as given
+        return sorted(differing(expected, made, loose))
+    if made_canon is None:
+        named = _error_argument(made_error)
+        return sorted({named} if named else differing(expected, made, loose) or {INVALID})
+    wrong = differing(exp_canon, made_canon, loose)
+    if wrong and wrong <= loose and db is not None and catalog.is_read_only(name):
+        echoed = frozenset(wrong)
+        expected_result = retrieved(catalog.call(db.copy(), name, exp_canon), echoed)
+        if expected_result == retrieved(catalog.call(db.copy(), name, made_canon), echoed):
+            return []
+    return sorted(wrong)
+
+
+def pair(catalog: Catalog, expected: ExpectedCall, made: MadeCall, db: Any = None) -> CallOutcome:
+    """The verdict on an expected call answered by a made call (both of known tools)."""
+    if made.name != expected.name:
+        return CallOutcome(verdict="wrong_tool", tool=expected.name, expected=expected, made=made)
+    wrong = wrong_arguments(catalog, expected.name, dict(expected.arguments), dict(made.arguments or {}), db)
+    verdict = "wrong_arguments" if wrong else "matched"
+    return CallOutcome(
+        verdict=verdict, tool=expected.name, expected=expected, made=made, wrong_arguments=wrong
+    )
+
+
+def weight(outcome: CallOutcome) -> int:
+    """How good a pairing is, for the assignment."""
+    return {"matched": W_MATCHED, "wrong_arguments": W_SAME_TOOL}.get(outcome.verdict, W_PAIRED)
+
+
+def assign_unordered(weights: list[list[int]]) -> list[int | None]:
+    """Optimal assignment of rows (expected) to columns (made) maximising the total weight.
+
+    Exact dynamic programme over subsets of rows, column by column: O(columns * 2^rows * rows),
+    small for the few expected calls of a turn. Returns each row's column or ``None``.
+    """
+    rows = len(weights)
+    best: dict[int, tuple[int, tuple[tuple[int, int], ...]]] = {0: (0, ())}
+    for col in range(len(weights[0]) if rows else 0):
+        step = dict(best)
+        for mask, (score, pairs) in best.items():
+            for row in range(rows):
+                if not mask >> row & 1:
+                    candidate = (score + weights[row][col], (*pairs, (row, col)))
+                    key = mask | 1 << row
+                    if key not in step or candidate[0] > step[key][0]:
+                        step[key] = candidate
+        best = step
+    _, pairs = max(best.values(), key=lambda item: item[0])
+    chosen: list[int | None] = [None] * rows
+    for row, col in pairs:
+        chosen[row] = col
+    return chosen
+
+
+def assign_ordered(weights: list[list[int]]) -> list[int | None]:
+    """Best order-preserving assignment (a sequence alignment) maximising the total weight."""
+    rows, cols = len(weights), len(weights[0]) if weights else 0
+    table = [[0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(1, rows + 1):
+        for j in range(1, cols + 1):
+            table[i][j] = max(table[i - 1][j], table[i][j - 1], table[i - 1][j - 1] + weights[i - 1][j - 1])
+    chosen: list[int | None] = [None] * rows
+    i, j = rows, cols
+    while i and j:
+        if table[i][j] == table[i - 1][j - 1] + weights[i - 1][j - 1]:
+            chosen[i - 1], i, j = j - 1, i - 1, j - 1
+        elif table[i][j] == table[i - 1][j]:
+            i -= 1
+        else:
+            j -= 1
+    return chosen
+
+
+def match_calls(
+    catalog: Catalog, expected: list[ExpectedCall], made: list[MadeCall], ordered: bool, db: Any = None
+) -> list[CallOutcome]:
+    """Pair expected with made calls; unpaired expected are ``missing``, unpaired made ``extra``."""
+    grid = [[pair(catalog, e, m, db) for m in made] for e in expected]
+    weights = [[weight(outcome) for outcome in row] for row in grid]
+    chosen = (assign_ordered if ordered else assign_unordered)(weights) if made else [None] * len(expected)
+    outcomes = [
+        grid[i][j] if j is not None else CallOutcome(verdict="missing", tool=e.name, expected=e)
+        for i, (e, j) in enumerate(zip(expected, chosen, strict=True))
+    ]
+    used = {j for j in chosen if j is not None}
+    outcomes += [
+        CallOutcome(verdict="extra", tool=m.name, made=m) for j, m in enumerate(made) if j not in used
+    ]
+    return outcomes
+
+
+def fault(catalog: Catalog, call: MadeCall) -> CallOutcome | None:
+    """``malformed`` for unparseable arguments, else ``hallucinated`` for an unknown tool name."""
+    if call.arguments is None:
+        return CallOutcome(verdict="malformed", tool=call.name, made=call)
+    if not catalog.has(call.name):
+        return CallOutcome(verdict="hallucinated", tool=call.name, made=call)
+    return None
+
+
+def asks_for(reply: str, clarify: Clarify | None) -> bool:
+    """Whether a reply is a question that mentions one of the clarification's keywords."""
+    is_question = "?" in reply or QUESTION.search(reply) is not None
+    text = loose_text(reply)
+    keywords = clarify.keywords if clarify else []
+    return is_question and (not keywords or any(loose_text(k) in text for k in keywords))
+
+
+def score_turn(
+    catalog: Catalog, index: int, turn: Turn, trace: TurnTrace | None, db: Any = None
+) -> TurnScore:
+    """Judge one turn; a turn the trial never reached is scored as if nothing was done.
+
+    ``TurnTrace.malformed`` counts every malformed model output of the turn, including calls
+    recorded with ``arguments=None``; ``TurnScore.malformed`` keeps only the outputs that are
+    not already a ``malformed`` outcome, so nothing is counted twice.
+    """
+    trace = trace or TurnTrace(user=turn.user)
+    made = [call for call in trace.calls if not call.blocked]
+    faults = [outcome for call in made if (outcome := fault(catalog, call)) is not None]
+    valid = [call for call in made if fault(catalog, call) is None]
+    expect = turn.expect
+    outcomes = match_calls(catalog, expect.calls, valid, expect.ordered, db) + faults
+    other_malformed = max(0, trace.malformed - sum(o.verdict == "malformed" for o in faults))
+    quiet = not made and trace.malformed == 0
+    score = TurnScore(
+        index=index, kind=expect.kind, correct=False, outcomes=outcomes, malformed=other_malformed
+    )
+    if expect.kind == "clarify":
+        score.clarify_ok = quiet and asks_for(trace.reply, expect.clarify)
+        score.correct = score.clarify_ok
+    elif expect.kind == "no_call":
+        score.no_call_ok = quiet
+        score.correct = quiet
+    else:
+        score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in outcomes)
+    return score
+
+
+def score_scenario(
+    scenario: Scenario, trace: Trace, catalog: Catalog, gold: GoldReplay | None = None
+) -> ScoredScenario:
+    """Score one trial of a scenario against its gold behaviour and gold final state."""
+    gold = gold or gold_replay(scenario, catalog)
+    turns = [
+        score_turn(catalog, i, turn, trace.turns[i] if i < len(trace.turns) else None, gold.turn_dbs[i])
+        for i, turn in enumerate(scenario.turns)
+    ]
+    state_match = bool(trace.final_state_hash) and trace.final_state_hash == gold.state_hash
+    return ScoredScenario(
+        scenario_id=scenario.id,
+        category=scenario.category,
+        intent=scenario.intent,
+        family=scenario.family,
+        trial=trace.trial,
+        turns=turns,
+        state_match=state_match,
+        success=trace.error is None and state_match and all(t.correct for t in turns),
+        latency_s=trace.latency_s,
+        prompt_tokens=trace.prompt_tokens,
+        completion_tokens=trace.completion_tokens,
+        error=trace.error,
+    )

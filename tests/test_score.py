@@ -1,0 +1,367 @@
+"""The scorer against the real shop catalog: gold answers, perturbations and arbitrary output."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from schema_strategies import from_schema
+from shop_fixture import sample_fixture
+
+from lab.metrics import METRIC_NAMES, metrics
+from lab.score import assign_ordered, assign_unordered, same_value, score_scenario
+from lab.types import MadeCall, Scenario, Trace, TurnTrace
+from tools import CATALOG
+
+FIXTURE = sample_fixture()
+PROPERTIES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def call(name: str, **arguments) -> dict:
+    return {"name": name, "arguments": arguments}
+
+
+def scenario(sid: str, category: str, *turns: dict) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "id": sid,
+            "split": "dev",
+            "family": "f",
+            "category": category,
+            "intent": sid,
+            "db": FIXTURE,
+            "turns": [{"user": f"user says {i}", "expect": t} for i, t in enumerate(turns)],
+        }
+    )
+
+
+SCENARIOS = [
+    scenario("single", "single_call", {"kind": "calls", "calls": [call("get_order", order_id="A-1001")]}),
+    scenario(
+        "parallel",
+        "multi_call",
+        {
+            "kind": "calls",
+            "calls": [
+                call("track_shipment", order_id="A-1003"),
+                call("get_payment", order_id="A-1004"),
+                call("get_subscription", customer_id="C-1001"),
+            ],
+        },
+    ),
+    scenario(
+        "ordered",
+        "multi_turn",
+        {
+            "kind": "calls",
+            "ordered": True,
+            "calls": [
+                call("find_customer", email="ada@example.com"),
+                call("list_orders", customer_id="C-1001"),
+            ],
+        },
+        {"kind": "calls", "calls": [call("cancel_order", order_id="A-1002", reason="changed_mind")]},
+    ),
+    scenario(
+        "clarify",
+        "clarify",
+        {"kind": "clarify", "clarify": {"field": "order_id", "keywords": ["order number", "order id"]}},
+        {"kind": "calls", "calls": [call("change_order_item", order_id="A-1001", sku="MUG-101", quantity=1)]},
+    ),
+    scenario("chat", "no_tool", {"kind": "no_call"}),
+    scenario(
+        "policy", "knowledge", {"kind": "calls", "calls": [call("search_policies", query="return window")]}
+    ),
+    scenario(
+        "recover",
+        "error_recovery",
+        {"kind": "calls", "calls": [{**call("cancel_order", order_id="A-1003"), "error": "not_allowed"}]},
+        {
+            "kind": "calls",
+            "calls": [
+                call("create_ticket", customer_id="C-1001", subject="Cancel shipped order", priority="high"),
+                call("issue_store_credit", customer_id="C-1001", amount=5, reason="sorry for the trouble"),
+            ],
+        },
+    ),
+]
+WITH_CALLS = [
+    (s, ti, ci) for s in SCENARIOS for ti, t in enumerate(s.turns) for ci in range(len(t.expect.calls))
+]
+
+
+def gold_turns(s: Scenario) -> list[TurnTrace]:
+    """What a perfect agent does: the gold calls with their real results, questions where asked."""
+    db, turns = CATALOG.new_db(s.db), []
+    for i, turn in enumerate(s.turns):
+        calls = [
+            MadeCall(
+                id=f"c{i}-{j}",
+                name=c.name,
+                arguments=dict(c.arguments),
+                raw_arguments=json.dumps(c.arguments),
+                result=CATALOG.call(db, c.name, dict(c.arguments)),
+            )
+            for j, c in enumerate(turn.expect.calls)
+        ]
+        ask = turn.expect.clarify
+        reply = f"Could you give me your {ask.keywords[0]}?" if ask else "All done."
+        turns.append(TurnTrace(user=turn.user, calls=calls, reply=reply))
+    return turns
+
+
+def trace_of(s: Scenario, turns: list[TurnTrace], trial: int = 0, error: str | None = None) -> Trace:
+    """A trace whose final state is what its (non-blocked, well-formed) calls do to the fixture."""
+    db = CATALOG.new_db(s.db)
+    for turn in turns:
+        for made in turn.calls:
+            if not made.blocked and made.arguments is not None:
+                CATALOG.call(db, made.name, made.arguments)
+    return Trace(
+        scenario_id=s.id,
+        trial=trial,
+        model="test",
+        strategy="test",
+        messages=[],
+        turns=turns,
+        latency_s=1.0,
+        final_state_hash=db.state_hash(),
+        error=error,
+    )
+
+
+def score(s: Scenario, turns: list[TurnTrace]) -> dict:
+    return metrics([score_scenario(s, trace_of(s, turns), CATALOG)])
+
+
+def with_call(turns: list[TurnTrace], ti: int, ci: int, arguments: dict | None, name: str | None = None):
+    turns = [t.model_copy(deep=True) for t in turns]
+    old = turns[ti].calls[ci]
+    turns[ti].calls[ci] = old.model_copy(update={"arguments": arguments, "name": name or old.name})
+    return turns
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@pytest.mark.parametrize("s", SCENARIOS, ids=lambda s: s.id)
+def test_gold_answer_scores_perfectly(s: Scenario) -> None:
+    scored = score_scenario(s, trace_of(s, gold_turns(s)), CATALOG)
+    result = metrics([scored])
+    assert scored.success and scored.state_match and all(t.correct for t in scored.turns)
+    assert set(result) == set(METRIC_NAMES)
+    assert result["call_accuracy"] == result["turn_accuracy"] == result["scenario_success"] == 1.0
+    assert result["malformed_rate"] == result["extra_call_rate"] == result["hallucinated_tool_rate"] == 0.0
+
+
+@PROPERTIES
+@given(st.data())
+def test_changing_an_argument_value_lowers_call_accuracy(data) -> None:
+    s, ti, ci = data.draw(st.sampled_from(WITH_CALLS))
+    expected = s.turns[ti].expect.calls[ci]
+    canonical, _ = CATALOG.validate(expected.name, dict(expected.arguments))
+    canonical = canonical or dict(expected.arguments)
+    props = CATALOG.schema(expected.name)["function"]["parameters"]["properties"]
+    name = data.draw(st.sampled_from(sorted(canonical)))
+    loose = name in CATALOG.free_text(expected.name)
+    assume(not (loose and CATALOG.is_read_only(expected.name)))  # same retrieval may count as right
+    value = data.draw(from_schema(props[name]))
+    changed = {**canonical, name: value}
+    new_canonical, _ = CATALOG.validate(expected.name, changed)
+    assume(new_canonical is None or not same_value(new_canonical[name], canonical[name], loose))
+    turns = with_call(gold_turns(s), ti, ci, changed)
+    assert score(s, turns)["call_accuracy"] < 1.0
+
+
+@PROPERTIES
+@given(st.data())
+def test_permuting_an_unordered_turn_changes_nothing(data) -> None:
+    s = data.draw(st.sampled_from([s for s in SCENARIOS if any(len(t.expect.calls) > 1 for t in s.turns)]))
+    turns = gold_turns(s)
+    if data.draw(st.booleans()):  # also from an imperfect answer
+        ti, ci = data.draw(st.sampled_from([(ti, ci) for (x, ti, ci) in WITH_CALLS if x is s]))
+        turns = with_call(turns, ti, ci, {"order_id": "A-1005"})
+    permuted = [t.model_copy(deep=True) for t in turns]
+    for turn, expect in zip(permuted, s.turns, strict=True):
+        if not expect.expect.ordered:
+            turn.calls = data.draw(st.permutations(turn.calls))
+    assert score(s, permuted) == score(s, turns)
+
+
+def arbitrary_call(index: int):
+    known = st.sampled_from(CATALOG.names).flatmap(
+        lambda n: from_schema(CATALOG.schema(n)["function"]["parameters"]).map(lambda a, n=n: (n, a))
+    )
+    unknown = st.tuples(st.text(min_size=1, max_size=12), st.dictionaries(st.text(max_size=5), st.integers()))
+    return st.one_of(known, unknown).map(
+        lambda na: MadeCall(id=f"x{index}", name=na[0], arguments=na[1], raw_arguments=json.dumps(na[1]))
+    )
+
+
+@PROPERTIES
+@given(st.data())
+def test_an_extra_call_never_raises_the_score(data) -> None:
+    s = data.draw(st.sampled_from(SCENARIOS))
+    turns = gold_turns(s)
+    if data.draw(st.booleans()) and WITH_CALLS:
+        x, ti, ci = data.draw(st.sampled_from([w for w in WITH_CALLS if w[0] is s] or [(s, None, None)]))
+        turns = turns if ti is None else with_call(turns, ti, ci, {})
+    before = score(s, turns)
+    ti = data.draw(st.integers(0, len(turns) - 1))
+    extra = [t.model_copy(deep=True) for t in turns]
+    extra[ti].calls.insert(data.draw(st.integers(0, len(extra[ti].calls))), data.draw(arbitrary_call(99)))
+    after = score(s, extra)
+    for name in ("call_accuracy", "turn_accuracy", "scenario_success"):
+        assert after[name] <= before[name]
+
+
+@PROPERTIES
+@given(st.data())
+def test_renaming_an_argument_to_a_wrong_name_never_raises_the_score(data) -> None:
+    s, ti, ci = data.draw(st.sampled_from(WITH_CALLS))
+    turns = gold_turns(s)
+    made = turns[ti].calls[ci]
+    assume(made.arguments)
+    old = data.draw(st.sampled_from(sorted(made.arguments)))
+    props = CATALOG.schema(made.name)["function"]["parameters"]["properties"]
+    new = data.draw(st.text(min_size=1, max_size=10).filter(lambda n: n not in props))
+    renamed = {(new if k == old else k): v for k, v in made.arguments.items()}
+    assert score(s, with_call(turns, ti, ci, renamed))["call_accuracy"] <= score(s, turns)["call_accuracy"]
+    assert score(s, with_call(turns, ti, ci, renamed))["call_accuracy"] < 1.0
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
+    max_leaves=8,
+)
+WILD_CALL = st.builds(
+    MadeCall,
+    id=st.text(max_size=4),
+    name=st.one_of(st.sampled_from(CATALOG.names), st.text(max_size=10)),
+    arguments=st.one_of(st.none(), st.dictionaries(st.text(max_size=10), JSON, max_size=4)),
+    raw_arguments=st.text(max_size=20),
+    result=JSON,
+    blocked=st.booleans(),
+)
+WILD_TURN = st.builds(
+    TurnTrace,
+    user=st.text(max_size=10),
+    calls=st.lists(WILD_CALL, max_size=4),
+    reply=st.text(max_size=40),
+    malformed=st.integers(0, 3),
+    step_limit_hit=st.booleans(),
+)
+
+
+@PROPERTIES
+@given(
+    s=st.sampled_from(SCENARIOS), turns=st.lists(WILD_TURN, max_size=3), error=st.none() | st.text(max_size=5)
+)
+def test_arbitrary_model_output_never_raises(s: Scenario, turns: list[TurnTrace], error: str | None) -> None:
+    trace = Trace(
+        scenario_id=s.id,
+        model="m",
+        strategy="x",
+        messages=[],
+        turns=turns,
+        latency_s=0.5,
+        final_state_hash="nope",
+        error=error,
+    )
+    result = metrics([score_scenario(s, trace, CATALOG)])
+    assert all(
+        v is None or 0.0 <= v <= 1.0 for k, v in result.items() if not k.startswith(("latency", "tokens"))
+    )
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def test_assignment_is_optimal_not_greedy() -> None:
+    # Greedy would pair row 0 with column 0 (its best) and leave row 1 with nothing good.
+    weights = [[1000, 1000], [1000, 1]]
+    assert sorted(assign_unordered(weights)) == [0, 1] and assign_unordered(weights)[1] == 0
+    best = max(itertools.permutations(range(2)), key=lambda p: sum(weights[i][j] for i, j in enumerate(p)))
+    assert assign_unordered(weights) == list(best)
+    assert assign_ordered([[1, 1000], [1000, 1]]) in ([1, None], [None, 0])
+
+
+def test_ordered_turn_in_the_wrong_order_is_wrong() -> None:
+    s = SCENARIOS[2]
+    turns = gold_turns(s)
+    turns[0].calls.reverse()
+    scored = score_scenario(s, trace_of(s, turns), CATALOG)
+    verdicts = sorted(o.verdict for o in scored.turns[0].outcomes)
+    assert verdicts == ["extra", "matched", "missing"] and not scored.turns[0].correct
+
+
+def test_canonical_ids_defaults_numbers_and_free_text_compare_equal() -> None:
+    s = SCENARIOS[6]
+    turns = with_call(gold_turns(s), 0, 0, {"order_id": "a1003", "reason": "other"})
+    turns = with_call(
+        turns, 1, 0, {"customer_id": "c1001", "subject": "  cancel SHIPPED order!", "priority": "high"}
+    )
+    turns = with_call(
+        turns, 1, 1, {"customer_id": "C-1001", "amount": 5.0, "reason": "Sorry for the trouble."}
+    )
+    assert score(s, turns)["call_accuracy"] == 1.0
+
+
+def test_an_unexpected_argument_fails_the_call() -> None:
+    s = SCENARIOS[0]
+    scored = score_scenario(
+        s, trace_of(s, with_call(gold_turns(s), 0, 0, {"order_id": "A-1001", "x": 1})), CATALOG
+    )
+    outcome = scored.turns[0].outcomes[0]
+    assert outcome.verdict == "wrong_arguments" and outcome.wrong_arguments == ["x"]
+
+
+def test_read_only_free_text_counts_when_the_retrieval_is_the_same() -> None:
+    s = SCENARIOS[5]
+    assert score(s, with_call(gold_turns(s), 0, 0, {"query": "the return window"}))["call_accuracy"] == 1.0
+    assert score(s, with_call(gold_turns(s), 0, 0, {"query": "shipping cost"}))["call_accuracy"] < 1.0
+
+
+def test_clarify_and_no_call_turns() -> None:
+    s = SCENARIOS[3]
+    good = gold_turns(s)
+    assert score(s, good)["clarification_accuracy"] == 1.0
+    no_keyword = [good[0].model_copy(update={"reply": "Could you tell me more?"}), good[1]]
+    assert score(s, no_keyword)["clarification_accuracy"] == 0.0
+    not_a_question = [good[0].model_copy(update={"reply": "Your order number is needed."}), good[1]]
+    assert score(s, not_a_question)["clarification_accuracy"] == 0.0
+    chat = SCENARIOS[4]
+    called = [
+        TurnTrace(user="hi", calls=[MadeCall(id="1", name="get_order", arguments={"order_id": "A-1001"})])
+    ]
+    result = score(chat, called)
+    assert (
+        result["abstention_accuracy"] == 0.0
+        and result["extra_call_rate"] == 1.0
+        and result["call_accuracy"] == 0.0
+    )
+
+
+def test_faults_land_in_their_metrics_once() -> None:
+    s = SCENARIOS[0]
+    turns = gold_turns(s)
+    turns[0].calls += [
+        MadeCall(id="m", name="get_order", arguments=None, raw_arguments="{oops"),
+        MadeCall(id="h", name="teleport_parcel", arguments={}),
+        MadeCall(id="b", name="get_order", arguments={"order_id": "A-1"}, blocked=True),
+    ]
+    turns[0].malformed = 2  # the call above plus one text output that looked like a call
+    result = score(s, turns)
+    assert result["malformed_rate"] == 2 / 4 and result["hallucinated_tool_rate"] == 1 / 4
+    assert result["call_accuracy"] == 1 / 4 and result["turn_accuracy"] == 0.0
+
+
+def test_a_failed_trial_scores_its_unreached_turns_as_missing() -> None:
+    s = SCENARIOS[3]
+    scored = score_scenario(s, trace_of(s, gold_turns(s)[:1], error="model_error: boom"), CATALOG)
+    assert not scored.success and scored.error == "model_error: boom"
+    assert [o.verdict for o in scored.turns[1].outcomes] == ["missing"]
