@@ -1,0 +1,143 @@
+"""Report a comparison: markdown, a baseline-vs-candidate figure per category, and its MLflow run.
+
+The comparison run lives in the baseline's experiment (one experiment per suite), is tagged with
+both run ids so either can be found from it, and holds ``comparison.json``, ``report.md`` and
+``categories.png``. Nothing here computes statistics (lab/compare.py does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from lab import tracking  # noqa: E402
+
+if TYPE_CHECKING:
+    from lab.compare import Comparison, GroupDelta
+
+
+def _num(value: float | None, fmt: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def _rows(groups: dict[str, GroupDelta], label: str) -> list[str]:
+    lines = [f"| {label} | n | baseline | candidate | delta |", "|---|---:|---:|---:|---:|"]
+    for name, g in groups.items():
+        lines.append(
+            f"| {name} | {g.n} | {_num(g.baseline)} | {_num(g.candidate)} | {_num(g.delta, '+.3f')} |"
+        )
+    return lines
+
+
+def markdown(c: Comparison, models: tuple[str, str] = ("", "")) -> str:
+    """The comparison as a markdown report."""
+    ci = "n/a" if c.delta_ci95 is None else f"{c.delta_ci95[0]:+.3f} .. {c.delta_ci95[1]:+.3f}"
+    lines = [
+        f"# Comparison: {c.verdict}",
+        "",
+        c.reason,
+        "",
+        f"- baseline: `{c.baseline}` {models[0]}",
+        f"- candidate: `{c.candidate}` {models[1]}",
+        f"- suite sha256: `{c.suite_sha256}`; paired trials {c.scenarios} (unpaired {c.unpaired}); "
+        f"paired expected calls {c.calls}",
+        "",
+        "| measure | baseline | candidate | candidate / baseline or delta |",
+        "|---|---:|---:|---:|",
+        f"| call_accuracy | {c.baseline_call_accuracy:.3f} | {c.candidate_call_accuracy:.3f} | "
+        f"{c.delta:+.3f} |",
+        f"| scenario_success | {c.baseline_success:.3f} | {c.candidate_success:.3f} | "
+        f"{c.candidate_success - c.baseline_success:+.3f} |",
+        f"| latency p50 | | | x{_num(c.latency_ratio, '.2f')} |",
+        f"| latency p95 | | | x{_num(c.latency_p95_ratio, '.2f')} |",
+        f"| tokens per scenario | | | x{_num(c.tokens_ratio, '.2f')} |",
+        "",
+        f"- delta 95% CI (paired bootstrap over scenarios, {c.resamples} resamples, seed {c.seed}): {ci}",
+        f"- McNemar exact p (expected calls): {c.mcnemar_p:.4g}; discordant: only baseline right "
+        f"{c.discordant['baseline_only']}, only candidate right {c.discordant['candidate_only']}",
+        f"- McNemar exact p (scenario success): {c.mcnemar_p_scenarios:.4g}",
+        "",
+        "## Per category (call_accuracy)",
+        "",
+        *_rows(c.per_category, "category"),
+        "",
+        "## Per tool (expected calls matched)",
+        "",
+        *_rows(c.per_tool, "tool"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def category_figure(c: Comparison) -> Figure:
+    """Baseline and candidate ``call_accuracy`` per category as grouped bars."""
+    names = list(c.per_category)
+    base = [c.per_category[n].baseline or 0.0 for n in names]
+    cand = [c.per_category[n].candidate or 0.0 for n in names]
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(names) + 2), 4))
+    xs = range(len(names))
+    ax.bar([x - 0.2 for x in xs], base, width=0.4, label="baseline")
+    ax.bar([x + 0.2 for x in xs], cand, width=0.4, label="candidate")
+    ax.set_xticks(list(xs), names, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("call_accuracy")
+    ax.set_title(f"Baseline vs candidate per category ({c.verdict})")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def log_comparison(c: Comparison, base_params: dict[str, str], cand_params: dict[str, str]) -> str:
+    """Log the comparison as a run in the baseline's experiment; returns its run id."""
+    experiment = tracking.find_run(c.baseline).experiment
+    models = (base_params.get("model", ""), cand_params.get("model", ""))
+    params = {
+        "baseline_run": c.baseline,
+        "candidate_run": c.candidate,
+        "baseline_model": models[0],
+        "candidate_model": models[1],
+        "baseline_strategy": base_params.get("strategy", ""),
+        "candidate_strategy": cand_params.get("strategy", ""),
+        "suite_sha256": c.suite_sha256,
+        "target": c.target,
+        "seed": c.seed,
+        "resamples": c.resamples,
+    }
+    tags = {"lab.kind": "comparison", "lab.baseline_run": c.baseline, "lab.candidate_run": c.candidate}
+    run = tracking.start_run(
+        experiment, params, tags, run_name=f"compare {c.baseline[:8]} vs {c.candidate[:8]}"
+    )
+    try:
+        tracking.set_tags(run.run_id, {"lab.verdict": c.verdict})
+        tracking.log_metrics(run.run_id, _metrics(c))
+        tracking.log_dict(run.run_id, c.model_dump(mode="json"), "comparison.json")
+        tracking.log_text(run.run_id, markdown(c, models), "report.md")
+        fig = category_figure(c)
+        tracking.log_figure(run.run_id, fig, "categories.png")
+        plt.close(fig)
+    except BaseException:
+        tracking.set_status(run.run_id, "FAILED")
+        raise
+    tracking.set_status(run.run_id, "FINISHED")
+    return run.run_id
+
+
+def _metrics(c: Comparison) -> dict[str, float | None]:
+    low, high = c.delta_ci95 if c.delta_ci95 is not None else (None, None)
+    return {
+        "baseline_call_accuracy": c.baseline_call_accuracy,
+        "candidate_call_accuracy": c.candidate_call_accuracy,
+        "delta": c.delta,
+        "delta_ci95_low": low,
+        "delta_ci95_high": high,
+        "mcnemar_p": c.mcnemar_p,
+        "mcnemar_p_scenarios": c.mcnemar_p_scenarios,
+        "latency_ratio": c.latency_ratio,
+        "latency_p95_ratio": c.latency_p95_ratio,
+        "tokens_ratio": c.tokens_ratio,
+    }
