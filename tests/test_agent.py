@@ -1,0 +1,276 @@
+"""The agent graph end to end: scripted models as real litellm providers, the real shop catalog and db."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import litellm
+import pytest
+from shop_fixture import sample_fixture
+
+from lab.agent import AgentSettings, run_scenario
+from lab.models import scripted
+from lab.models.gateway import RetryPolicy
+from lab.models.oracle import Answer
+from lab.strategies import Strategy, make_strategy
+from lab.types import CATEGORIES, Scenario, Trace
+from tools import CATALOG
+
+FAST = AgentSettings(max_steps=6, timeout_s=5, retry=RetryPolicy(max_retries=3, base_delay_s=0.0))
+
+
+def call(name: str, error: str | None = None, **arguments) -> dict:
+    return {"name": name, "arguments": arguments, "error": error}
+
+
+def calls_turn(user: str, *calls: dict, ordered: bool = False) -> dict:
+    return {"user": user, "expect": {"kind": "calls", "calls": list(calls), "ordered": ordered}}
+
+
+def scenario(sid: str, category: str, *turns: dict, split: str = "train") -> Scenario:
+    return Scenario.model_validate(
+        {
+            "id": sid,
+            "split": split,
+            "family": f"fam-{category}",
+            "category": category,
+            "intent": sid,
+            "db": sample_fixture(),
+            "turns": list(turns),
+        }
+    )
+
+
+CLARIFY = {"kind": "clarify", "clarify": {"field": "order_id", "keywords": ["order number", "order"]}}
+SCENARIOS = [
+    scenario(
+        "t-single",
+        "single_call",
+        calls_turn("Where is my order A-1003?", call("track_shipment", order_id="A-1003")),
+    ),
+    scenario(
+        "t-multi",
+        "multi_call",
+        calls_turn(
+            "Cancel A-1001, I changed my mind, and show me the payment for A-1004.",
+            call("cancel_order", order_id="A-1001", reason="changed_mind"),
+            call("get_payment", order_id="A-1004"),
+        ),
+    ),
+    scenario(
+        "t-turns",
+        "multi_turn",
+        calls_turn(
+            "The blue mug from A-1004 arrived damaged, I want to return it.",
+            call("start_return", order_id="A-1004", sku="MUG-101", reason="damaged"),
+        ),
+        calls_turn(
+            "Please also refund the 12.50 for it.", call("refund_payment", order_id="A-1004", amount=12.5)
+        ),
+    ),
+    scenario(
+        "t-clarify",
+        "clarify",
+        {"user": "Please cancel my order.", "expect": CLARIFY},
+        calls_turn("It's A-1002.", call("cancel_order", order_id="A-1002")),
+    ),
+    scenario("t-none", "no_tool", {"user": "Thanks, that's all for today!", "expect": {"kind": "no_call"}}),
+    scenario(
+        "t-know",
+        "knowledge",
+        calls_turn("How long do I have to return something?", call("search_policies", query="return window")),
+    ),
+    scenario(
+        "t-error",
+        "error_recovery",
+        calls_turn(
+            "Cancel order A-1003 please.",
+            call("get_order", order_id="A-1003"),
+            call("cancel_order", "not_allowed", order_id="A-1003"),
+            ordered=True,
+        ),
+        calls_turn(
+            "OK, then open a ticket to stop the delivery.",
+            call("create_ticket", customer_id="C-1001", subject="stop delivery of A-1003"),
+        ),
+    ),
+    scenario(
+        "t-distract",
+        "distractor",
+        calls_turn(
+            "Pause my coffee subscription S-2001 until 2026-04-01.",
+            call("pause_subscription", subscription_id="S-2001", until="2026-04-01"),
+        ),
+    ),
+]
+
+
+def gold_hash(s: Scenario) -> str:
+    db, _ = CATALOG.replay(s.db, [c for turn in s.turns for c in turn.expect.calls])
+    return db.state_hash()
+
+
+def key(name: str, arguments) -> str:
+    return json.dumps([name, arguments], sort_keys=True)
+
+
+def run(s: Scenario, model: str, strategy: str | Strategy = "instructed", **settings) -> Trace:
+    chosen = strategy if isinstance(strategy, Strategy) else make_strategy(strategy, CATALOG)
+    options = {**FAST.__dict__, **settings}
+    return run_scenario(s, model=model, strategy=chosen, catalog=CATALOG, settings=AgentSettings(**options))
+
+
+def test_hand_built_scenarios_cover_every_category():
+    assert {s.category for s in SCENARIOS} == set(CATEGORIES)
+
+
+@pytest.mark.parametrize("strategy", ["zero_shot", "instructed", "workflow"])
+@pytest.mark.parametrize("s", SCENARIOS, ids=lambda s: s.category)
+def test_oracle_makes_the_expected_calls_and_reaches_the_gold_state(s: Scenario, strategy: str):
+    trace = run(s, "scripted/oracle", strategy)
+    assert trace.error is None
+    assert trace.final_state_hash == gold_hash(s)
+    assert len(trace.turns) == len(s.turns)
+    for turn, done in zip(s.turns, trace.turns, strict=True):
+        made = [c for c in done.calls if not c.blocked]
+        assert Counter(key(c.name, c.arguments) for c in made) == Counter(
+            key(c.name, c.arguments) for c in turn.expect.calls
+        )
+        if turn.expect.ordered:
+            assert [c.name for c in made] == [c.name for c in turn.expect.calls]
+        assert {key(c.name, c.arguments): c.error for c in made} == {
+            key(c.name, c.arguments): c.error for c in turn.expect.calls
+        }
+        assert done.malformed == 0 and not done.step_limit_hit
+        if turn.expect.kind == "clarify":
+            assert "order number" in done.reply and done.reply.endswith("?")
+        assert done.reply  # every turn ends with the agent's words
+    assert trace.prompt_tokens > 0 and len(trace.messages) > len(s.turns)
+    assert Trace.model_validate_json(trace.model_dump_json()) == trace
+
+
+@pytest.fixture
+def queue(request: pytest.FixtureRequest):
+    """A fresh scripted queue for one test: ``(model, enqueue)``."""
+    name = request.node.name.replace("[", "_").replace("]", "")[:40]
+    scripted.clear_queue(name)
+    yield f"scripted/queue-{name}", lambda *answers: scripted.enqueue(name, *answers)
+    scripted.clear_queue(name)
+
+
+SINGLE = SCENARIOS[0]
+GET = ("get_order", json.dumps({"order_id": "A-1003"}))
+
+
+def test_workflow_turns_an_invalid_call_into_a_retry_and_then_a_valid_call(queue):
+    model, enqueue = queue
+    enqueue(
+        Answer(calls=[("get_order", '{"order_id": 1003}')]),
+        Answer(calls=[GET]),
+        Answer(content="It's shipped."),
+    )
+    trace = run(SINGLE, model, "workflow")
+    turn = trace.turns[0]
+    assert [(c.name, c.blocked, c.error) for c in turn.calls] == [
+        ("get_order", True, "invalid_argument"),
+        ("get_order", False, None),
+    ]
+    assert turn.calls[1].result["order_id"] == "A-1003"
+    assert len(turn.model_calls) == 3 and turn.reply == "It's shipped." and turn.malformed == 0
+    rejected = next(m for m in trace.messages if m.get("role") == "tool")
+    assert json.loads(rejected["content"])["error"]["code"] == "invalid_argument"
+
+
+def test_without_workflow_the_invalid_call_reaches_the_api(queue):
+    model, enqueue = queue
+    enqueue(Answer(calls=[("get_order", '{"order_id": 1003}')]), Answer(content="Sorry."))
+    turn = run(SINGLE, model, "zero_shot").turns[0]
+    assert [(c.blocked, c.error) for c in turn.calls] == [(False, "invalid_argument")]
+
+
+def test_workflow_asks_for_a_missing_required_argument_instead_of_calling(queue):
+    model, enqueue = queue
+    enqueue(Answer(calls=[("cancel_order", "{}")]))
+    trace = run(SINGLE, model, "workflow")
+    turn = trace.turns[0]
+    assert "order number" in turn.reply and turn.reply.endswith("?")
+    assert [(c.blocked, c.error) for c in turn.calls] == [(True, "missing_argument")]
+    assert len(turn.model_calls) == 1
+    assert trace.final_state_hash == CATALOG.new_db(SINGLE.db).state_hash()
+
+
+def test_workflow_gives_up_after_its_retries(queue):
+    model, enqueue = queue
+    enqueue(*[Answer(calls=[("lookup_everything", "{}")])] * 2)
+    strategy = make_strategy("workflow", CATALOG, max_retries=1)
+    turn = run(SINGLE, model, strategy).turns[0]
+    assert [(c.blocked, c.error) for c in turn.calls] == [(True, "unknown_tool")] * 2
+    assert "sorry" in turn.reply.lower() and len(turn.model_calls) == 2
+
+
+def test_malformed_arguments_are_counted_and_never_executed(queue):
+    model, enqueue = queue
+    enqueue(Answer(calls=[("cancel_order", '{"order_id": "A-10')]), Answer(content="Let me know."))
+    trace = run(SINGLE, model, "instructed")
+    turn = trace.turns[0]
+    assert turn.malformed == 1
+    assert [(c.arguments, c.error, c.raw_arguments) for c in turn.calls] == [
+        (None, "malformed_arguments", '{"order_id": "A-10')
+    ]
+    assert trace.final_state_hash == CATALOG.new_db(SINGLE.db).state_hash()
+
+
+def test_text_that_looks_like_a_call_is_malformed(queue):
+    model, enqueue = queue
+    enqueue(Answer(content='<tool_call>{"name": "get_order", "arguments": {'))
+    turn = run(SINGLE, model, "zero_shot").turns[0]
+    assert turn.malformed == 1 and turn.calls == [] and turn.model_calls[0].malformed
+
+
+def test_workflow_sends_a_text_call_back_for_another_try(queue):
+    model, enqueue = queue
+    enqueue(
+        Answer(content='<tool_call>{"name": "get_order"'), Answer(calls=[GET]), Answer(content="Shipped.")
+    )
+    trace = run(SINGLE, model, "workflow")
+    turn = trace.turns[0]
+    assert turn.malformed == 0 and [c.error for c in turn.calls] == [None] and turn.reply == "Shipped."
+    assert any(m["role"] == "system" and "could not be parsed" in m["content"] for m in trace.messages[1:])
+
+
+def test_step_limit_ends_a_looping_turn(queue):
+    model, enqueue = queue
+    enqueue(*[Answer(calls=[GET])] * 3)
+    turn = run(SINGLE, model, "instructed", max_steps=2).turns[0]
+    assert turn.step_limit_hit and len(turn.model_calls) == 2 and len(turn.calls) == 2
+
+
+def test_transient_model_errors_are_retried_inside_a_turn(queue):
+    model, enqueue = queue
+    enqueue(litellm.RateLimitError("slow", llm_provider="scripted", model=model), Answer(content="Hello!"))
+    trace = run(SCENARIOS[4], model)
+    assert trace.error is None and trace.turns[0].reply == "Hello!"
+
+
+def test_a_failing_model_ends_the_trial_with_the_trace_so_far(queue):
+    model, enqueue = queue
+    enqueue(Answer(content="Could you tell me the order number?"))
+    enqueue(litellm.BadRequestError("model gone", model=model, llm_provider="scripted"))
+    clarify = SCENARIOS[3]
+    trace = run(clarify, model)
+    assert trace.error is not None and trace.error.startswith("model_error") and "model gone" in trace.error
+    assert len(trace.turns) == 2 and trace.turns[0].reply.startswith("Could you")
+    assert trace.turns[1].model_calls[-1].error is not None
+    assert trace.final_state_hash == CATALOG.new_db(clarify.db).state_hash()
+
+
+@pytest.mark.parametrize("strategy", ["instructed", "workflow"])
+def test_chaos_never_crashes_and_is_deterministic(strategy: str):
+    for seed in (1, 2):
+        for s in SCENARIOS[:4]:
+            first = run(s, f"scripted/chaos-{seed}", strategy)
+            again = run(s, f"scripted/chaos-{seed}", strategy)
+            assert first.messages == again.messages and first.error == again.error
+            assert first.final_state_hash == again.final_state_hash
+            assert Trace.model_validate_json(first.model_dump_json()).turns == first.turns
