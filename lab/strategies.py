@@ -125,18 +125,22 @@ def read_system_prompt(path: Path | str) -> str:
 
 
 def load_train(path: Path | str) -> list[Scenario]:
-    """Scenarios for few-shot examples; refuses any that is not in the train split."""
+    """Scenarios for few-shot examples; refuses a file holding any scenario not in the train split."""
     from lab.scenarios import load_scenarios
 
     scenarios = load_scenarios(path)
-    for line, scenario in enumerate(scenarios, start=1):
+    for scenario, line in zip(scenarios, _scenario_lines(path), strict=False):
         if scenario.split != "train":
             raise BadInput(
                 f"{path}:{line}", f"few-shot examples come from the train split only, not {scenario.split!r}"
             )
-    if not scenarios:
-        raise BadInput(str(path), "no scenarios to draw few-shot examples from")
     return scenarios
+
+
+def _scenario_lines(path: Path | str) -> list[int]:
+    """Line numbers of the non-blank lines of a JSONL file (one scenario each)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [number for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
 
 
 def pick_examples(scenarios: list[Scenario], k: int) -> list[Scenario]:

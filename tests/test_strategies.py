@@ -1,0 +1,120 @@
+"""The strategy ladder: prompts, few-shot examples from the train split only, user prompt files, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from agent_scenarios import SCENARIOS
+from typer.testing import CliRunner
+
+from lab.agent import AgentSettings, run_scenario
+from lab.errors import BadInput
+from lab.models.gateway import RetryPolicy
+from lab.strategies import (
+    INSTRUCTED_PROMPT,
+    clarifying_question,
+    list_strategies,
+    make_strategy,
+    pick_examples,
+)
+from lab.types import CATEGORIES
+from tools import CATALOG
+
+
+def write_jsonl(path, scenarios) -> str:
+    path.write_text("".join(s.model_dump_json() + "\n" for s in scenarios), encoding="utf-8")
+    return str(path)
+
+
+def test_ladder_order_and_descriptions():
+    strategies = list_strategies()
+    assert list(strategies) == ["zero_shot", "instructed", "few_shot", "workflow"]
+    assert all(text and "\n" not in text for text in strategies.values())
+
+
+def test_unknown_strategy_is_bad_input():
+    with pytest.raises(BadInput) as caught:
+        make_strategy("chain_of_magic", CATALOG)
+    assert caught.value.where == "--strategy"
+
+
+def test_only_workflow_checks_calls():
+    names = ["zero_shot", "instructed", "workflow"]
+    checks = {name: make_strategy(name, CATALOG).check_calls for name in names}
+    assert checks == {"zero_shot": False, "instructed": False, "workflow": True}
+
+
+def test_few_shot_examples_come_from_the_train_file_and_cover_categories(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", SCENARIOS)
+    strategy = make_strategy("few_shot", CATALOG, train_file=train, k=len(CATEGORIES))
+    prompt = strategy.system_prompt
+    assert prompt.startswith(INSTRUCTED_PROMPT)
+    assert prompt.count("Example ") == len(CATEGORIES)
+    assert 'Call: track_shipment({"order_id":"A-1003"})' in prompt
+    assert '"not_allowed"' in prompt  # the replayed result of the failing gold call
+    assert "Could you please tell me your order number?" in prompt
+    assert (
+        make_strategy("few_shot", CATALOG, train_file=train, k=len(CATEGORIES)) == strategy
+    )  # shared prefix
+
+
+def test_few_shot_refuses_a_file_with_dev_or_test_scenarios(tmp_path):
+    leaked = SCENARIOS[2].model_copy(update={"id": "leak", "split": "dev"})
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(
+        SCENARIOS[0].model_dump_json() + "\n\n" + leaked.model_dump_json() + "\n", encoding="utf-8"
+    )
+    with pytest.raises(BadInput) as caught:
+        make_strategy("few_shot", CATALOG, train_file=str(path))
+    assert caught.value.where == f"{path}:3"
+    assert "train split" in caught.value.reason
+
+
+def test_pick_examples_round_robins_over_categories():
+    picked = pick_examples(SCENARIOS + SCENARIOS[:1], 3)
+    assert len({s.category for s in picked}) == 3
+
+
+def test_a_user_system_prompt_file_replaces_the_instructions(tmp_path):
+    path = tmp_path / "prompt.txt"
+    path.write_text("You are Bob. Be brief.\n", encoding="utf-8")
+    strategy = make_strategy("workflow", CATALOG, system_prompt_file=path)
+    assert strategy.system_prompt == "You are Bob. Be brief." and strategy.check_calls
+    settings = AgentSettings(retry=RetryPolicy(base_delay_s=0.0))
+    trace = run_scenario(
+        SCENARIOS[0], model="scripted/oracle", strategy=strategy, catalog=CATALOG, settings=settings
+    )
+    assert trace.messages[0] == {"role": "system", "content": "You are Bob. Be brief."}
+
+
+@pytest.mark.parametrize("content", [None, "  \n"])
+def test_a_missing_or_blank_system_prompt_file_is_bad_input(tmp_path, content):
+    path = tmp_path / "prompt.txt"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(BadInput) as caught:
+        make_strategy("instructed", CATALOG, system_prompt_file=path)
+    assert caught.value.where == "--system-prompt"
+
+
+@pytest.mark.parametrize(
+    ("argument", "words"),
+    [
+        ("order_id", "order number"),
+        ("postal_code", "postal code"),
+        ("sku", "product code"),
+        ("amount", "amount"),
+    ],
+)
+def test_clarifying_question_uses_words_from_the_argument(argument, words):
+    question = clarifying_question(argument)
+    assert words in question and question.endswith("?")
+
+
+def test_cli_lists_strategies_as_json():
+    from lab.cli import app
+
+    result = CliRunner().invoke(app, ["strategies", "list", "--json"])
+    assert result.exit_code == 0
+    assert [s["name"] for s in json.loads(result.stdout)["strategies"]] == list(list_strategies())
