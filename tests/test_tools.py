@@ -27,7 +27,9 @@ WORDS = ["return", "refund", "days", "store credit", "cancel", "shipping", "warr
 
 
 def _known_or_random(values: list[str], pattern: str) -> st.SearchStrategy:
-    return st.sampled_from(values) | st.from_regex(pattern, fullmatch=True)
+    """Mostly ids that exist in the fixture (to reach the business rules), sometimes any valid one."""
+    known = st.sampled_from(values)
+    return st.one_of(known, known, known, st.from_regex(pattern, fullmatch=True))
 
 
 OVERRIDES = {
@@ -47,7 +49,7 @@ def _arguments(name: str) -> st.SearchStrategy:
 
 
 @pytest.mark.parametrize("name", CATALOG.names)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_schema_valid_arguments_never_make_a_tool_raise(name, data):
     db = BASE.copy()
