@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 
 import litellm
 import pytest
@@ -177,3 +179,78 @@ def test_chaos_through_the_gateway_never_escapes_as_anything_but_model_error():
         except ModelError:
             continue
         assert isinstance(reply.content, str)
+
+
+class FakeChat(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint on loopback: scripted (status, body) replies; records requests."""
+
+    replies: list[tuple[int, dict]] = []
+    requests: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        length = int(self.headers.get("Content-Length") or 0)
+        self.requests.append(json.loads(self.rfile.read(length)))
+        status, body = self.replies.pop(0)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        """Quiet."""
+
+
+COMPLETION = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-fake",
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "tool_calls",
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "call_9", "type": "function",
+                     "function": {"name": "get_order", "arguments": '{"order_id": "A-1234"}'}}
+                ],
+            },
+        }
+    ],
+    "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+}  # fmt: skip
+TOOLS = [{"type": "function", "function": {"name": "get_order", "parameters": {"type": "object"}}}]
+
+
+@pytest.fixture
+def fake_openai(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeChat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-key-not-real-123")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    FakeChat.requests.clear()
+    yield FakeChat
+    server.shutdown()
+    server.server_close()
+
+
+def test_hosted_model_goes_through_the_same_path_with_our_retries_only(fake_openai):
+    fake_openai.replies[:] = [
+        (429, {"error": {"message": "slow down", "type": "rate_limit"}}),
+        (200, COMPLETION),
+    ]
+    reply = gateway.complete(
+        "openai/gpt-fake", USER, TOOLS, timeout_s=5, retry=NO_WAIT, metadata={"scenario": {"secret": "gold"}}
+    )
+    assert [(c.id, c.name, c.arguments) for c in reply.tool_calls] == [
+        ("call_9", "get_order", '{"order_id": "A-1234"}')
+    ]
+    assert (reply.prompt_tokens, reply.completion_tokens, reply.attempts) == (11, 7, 2)
+    assert len(fake_openai.requests) == 2  # litellm's and the OpenAI client's own retries are off
+    assert all("metadata" not in body for body in fake_openai.requests)  # the scenario never leaves the lab
+    assert fake_openai.requests[-1]["tools"] == TOOLS
