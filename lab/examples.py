@@ -80,8 +80,8 @@ def error_types(score: TurnScore) -> tuple[str, ...]:
 
 
 def tool_content(result: Any) -> str:
-    """A tool result as the content of a tool message."""
-    return json.dumps(result, ensure_ascii=False)
+    """A tool result as the content of a tool message, exactly as the agent's graph renders it."""
+    return json.dumps(result, default=str)
 
 
 def gold_results(catalog: Catalog, scenario: Scenario) -> list[list[Any]]:
