@@ -1,0 +1,95 @@
+"""Phrasing families: named, split-assigned sets of templates for one (category, intent).
+
+``families()`` reads the template tables of ``lab.phrases_single`` and
+``lab.phrases_dialogue`` and gives every family a stable name (``cancel_order/angry-2``:
+intent, register, running number) and exactly one split. Within a category, each
+(category, intent) group of three or more families is spread over the splits by a
+rotating pattern, so a group always has a test family; groups of two follow a rotating
+list of split pairs. The assignment depends only on the table order, never on a seed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from lab import phrases_dialogue, phrases_single
+
+SPLITS = ("train", "dev", "test")
+_PATTERN = (
+    "train",
+    "test",
+    "dev",
+    "train",
+    "train",
+    "test",
+    "train",
+    "dev",
+    "test",
+    "train",
+    "train",
+    "test",
+    "dev",
+    "train",
+)
+_PAIRS = (
+    ("train", "test"),
+    ("test", "train"),
+    ("train", "dev"),
+    ("test", "train"),
+    ("train", "test"),
+    ("dev", "test"),
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One phrasing family.
+
+    Attributes:
+        name: stable name, ``intent/register-N``.
+        category: the scenario category it phrases.
+        intent: the intent (tool or no-tool intent) it phrases.
+        register: terse, chatty, polite or angry.
+        templates: one template per turn.
+        split: the one split whose scenarios use it.
+        meta: extra data of knowledge families (``article``, ``query``).
+    """
+
+    name: str
+    category: str
+    intent: str
+    register: str
+    templates: tuple[str, ...]
+    split: str
+    meta: tuple[tuple[str, str], ...] = ()
+
+
+def families() -> list[Family]:
+    """Every family of both template tables, named and assigned to a split, in table order."""
+    numbers: Counter[tuple[str, str]] = Counter()
+    groups_seen: Counter[str] = Counter()
+    out: list[Family] = []
+    for (category, intent), entries in [*phrases_single.TABLE.items(), *phrases_dialogue.TABLE.items()]:
+        splits = _group_splits(len(entries), groups_seen[category])
+        groups_seen[category] += 1
+        for entry, split in zip(entries, splits, strict=True):
+            register, rest = entry[0], entry[1:]
+            meta: tuple[tuple[str, str], ...] = ()
+            if category == "knowledge":
+                meta, rest = (("article", rest[0]), ("query", rest[1])), rest[2:]
+            numbers[(intent, register)] += 1
+            name = f"{intent}/{register}-{numbers[(intent, register)]}"
+            out.append(Family(name, category, intent, register, tuple(rest), split, meta))
+    return out
+
+
+def _group_splits(size: int, index: int) -> tuple[str, ...]:
+    """The splits of a group's families: a rotation of the pattern, or a pair for two."""
+    if size == 1:
+        return ("train",)
+    if size == 2:
+        return _PAIRS[index % len(_PAIRS)]
+    head = tuple(_PATTERN[i % len(_PATTERN)] for i in range(size))
+    shift = index % size
+    return head[shift:] + head[:shift]
