@@ -1,0 +1,74 @@
+"""`lab scenarios`: generate the scenario packs, validate scenario files, count what is in them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lab.catalog import load_catalog
+from lab.cli.common import JSON_OPTION, emit
+from lab.families import SPLITS
+from lab.generate import generate
+from lab.io import write_jsonl_atomic
+from lab.scenarios import load_scenarios, stats, validate_file
+
+app = typer.Typer(no_args_is_help=True, help="Scenario packs: generate, validate, count.")
+
+CATALOG_OPTION = typer.Option("tools", "--catalog", help="Module whose CATALOG holds the tools.")
+FILES_ARGUMENT = typer.Argument(..., help="Scenario JSONL files.")
+SEED_OPTION = typer.Option(..., "--seed", help="Random seed; the same seed gives identical files.")
+OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.jsonl, test.jsonl to.")
+
+
+@app.command("generate")
+def generate_command(
+    seed: int = SEED_OPTION,
+    out: Path = OUT_OPTION,
+    catalog: str = CATALOG_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Generate the train/dev/test scenario packs into OUT/{train,dev,test}.jsonl."""
+    packs = generate(seed, load_catalog(catalog))
+    files = {}
+    for split in SPLITS:
+        path = out / f"{split}.jsonl"
+        write_jsonl_atomic(path, [s.model_dump(mode="json", exclude_defaults=True) for s in packs[split]])
+        files[str(path)] = len(packs[split])
+    if json_output:
+        emit({"files": files})
+        return
+    for path, count in files.items():
+        print(f"{path}: {count} scenarios")
+
+
+@app.command("validate")
+def validate_command(
+    files: list[Path] = FILES_ARGUMENT, catalog: str = CATALOG_OPTION, json_output: bool = JSON_OPTION
+) -> None:
+    """Check scenario files line by line; exit 2 and print FILE:LINE: reason for each problem."""
+    tools = load_catalog(catalog)
+    errors = [error for path in files for error in validate_file(path, tools)]
+    if json_output:
+        emit({"valid": not errors, "errors": errors})
+    else:
+        for error in errors:
+            print(error)
+        if not errors:
+            print(f"{len(files)} file(s) valid")
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command("stats")
+def stats_command(files: list[Path] = FILES_ARGUMENT, json_output: bool = JSON_OPTION) -> None:
+    """Count scenarios, turns and calls, per category, per tool and per split."""
+    scenarios = [s for path in files for s in load_scenarios(path)]
+    counts = stats(scenarios)
+    if json_output:
+        emit(counts)
+        return
+    for key in ("scenarios", "turns", "calls", "families", "tools_covered"):
+        print(f"{key}: {counts[key]}")
+    for key in ("splits", "categories", "tools"):
+        print(f"{key}: " + ", ".join(f"{name} {n}" for name, n in counts[key].items()))
