@@ -1,0 +1,269 @@
+"""The scenario generator, the scenario file reader/validator and `lab scenarios`.
+
+Properties over seeds (generated packs validate, replay is deterministic, splits share
+no family and no entity value), the committed packs against a regeneration, and every
+kind of bad scenario file rejected with its line number.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from lab.catalog import load_catalog
+from lab.cli.scenarios import app
+from lab.errors import BadInput
+from lab.families import SPLITS, families
+from lab.generate import generate, generate_split
+from lab.io import write_jsonl_atomic
+from lab.phrasing import REGISTERS, render, until_phrase
+from lab.scenarios import load_scenarios, stats, suite_sha256, validate_file
+from lab.types import CATEGORIES, Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = load_catalog("tools")
+SEEDS = st.integers(min_value=0, max_value=2**31)
+FEW = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def rows(scenarios: list[Scenario]) -> list[dict]:
+    """Scenarios as the JSON rows the CLI writes."""
+    return [s.model_dump(mode="json", exclude_defaults=True) for s in scenarios]
+
+
+def entity_values(scenario: Scenario) -> set[str]:
+    """Every value a customer could type that the fixture holds: names, emails, phones, ids, skus."""
+    db = scenario.db
+    values = set()
+    for c in db.get("customers", []):
+        values |= {c["id"], c["name"], c["email"], c["phone"], c["address"]["street"]}
+    for o in db.get("orders", []):
+        values |= {o["id"], *(i["sku"] for i in o["items"])}
+    values |= {s["id"] for s in db.get("subscriptions", [])}
+    return values
+
+
+@pytest.fixture(scope="module")
+def packs() -> dict[str, list[Scenario]]:
+    return generate(7)
+
+
+# --------------------------------------------------------------------------- generator properties
+
+
+@FEW
+@given(seed=SEEDS)
+def test_generated_packs_validate_and_splits_share_no_family_or_entity(seed: int, tmp_path_factory) -> None:
+    generated = generate(seed)
+    folder = tmp_path_factory.mktemp("packs")
+    families_of = {split: {s.family for s in generated[split]} for split in SPLITS}
+    entities_of = {split: set().union(*(entity_values(s) for s in generated[split])) for split in SPLITS}
+    for split in SPLITS:
+        path = folder / f"{split}.jsonl"
+        write_jsonl_atomic(path, rows(generated[split]))
+        assert validate_file(path, CATALOG) == []
+        assert {s.category for s in generated[split]} == set(CATEGORIES)
+    for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
+        assert not families_of[a] & families_of[b]
+        assert not entities_of[a] & entities_of[b]
+
+
+@FEW
+@given(seed=SEEDS)
+def test_gold_replay_is_deterministic(seed: int) -> None:
+    for scenario in generate_split(seed, "dev", families(), CATALOG):
+        calls = [c for turn in scenario.turns for c in turn.expect.calls]
+        first, results = CATALOG.replay(scenario.db, calls)
+        second, again = CATALOG.replay(scenario.db, calls)
+        assert first.state_hash() == second.state_hash()
+        assert results == again
+
+
+def test_same_seed_same_packs_other_seed_other_packs(packs) -> None:
+    assert rows(generate_split(7, "test", families(), CATALOG)) == rows(packs["test"])
+    assert rows(generate_split(8, "test", families(), CATALOG)) != rows(packs["test"])
+
+
+def test_families_cover_every_tool_and_every_intent_has_six_with_one_in_test() -> None:
+    table = families()
+    assert len({f.name for f in table}) == len(table)
+    by_intent: dict[str, list] = {}
+    for f in table:
+        by_intent.setdefault(f.intent, []).append(f)
+    assert set(CATALOG.names) <= set(by_intent)
+    for intent, members in by_intent.items():
+        assert len(members) >= 6, intent
+        assert "test" in {f.split for f in members}, intent
+        assert {f.register for f in members} == set(REGISTERS), intent
+    for category in CATEGORIES:
+        assert {f.split for f in table if f.category == category} == set(SPLITS), category
+
+
+# --------------------------------------------------------------------------- phrasing
+
+
+@settings(max_examples=60, deadline=None)
+@given(day=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)), seed=st.integers(0, 10**6))
+def test_relative_dates_resolve_against_the_scenario_clock(day: date, seed: int) -> None:
+    phrase, iso = until_phrase(day, random.Random(seed))
+    until = date.fromisoformat(iso)
+    assert day < until <= day + timedelta(days=90)
+    if phrase.startswith("until next "):
+        assert until.strftime("%A").lower() == phrase.split()[-1]
+        assert (until - day).days <= 7
+    if phrase == "until tomorrow":
+        assert until == day + timedelta(days=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(register=st.sampled_from(REGISTERS), seed=st.integers(0, 10**6))
+def test_render_never_changes_slot_values(register: str, seed: int) -> None:
+    slots = {"order": "#A-1234", "email": "Mia.Kim12@example.com"}
+    text = render("Please cancel {order} today, my email is {email}", slots, register, random.Random(seed))
+    assert "#A-1234" in text and "Mia.Kim12@example.com" in text
+
+
+# --------------------------------------------------------------------------- shipped packs
+
+
+def test_committed_packs_equal_a_regeneration_with_seed_7(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["generate", "--seed", "7", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["files"] == {
+        str(tmp_path / f"{split}.jsonl"): n for split, n in (("train", 540), ("dev", 108), ("test", 216))
+    }
+    for split in SPLITS:
+        assert (tmp_path / f"{split}.jsonl").read_bytes() == (
+            ROOT / "scenarios" / f"{split}.jsonl"
+        ).read_bytes()
+
+
+def test_committed_packs_meet_the_sizes_and_coverage() -> None:
+    loaded = {split: load_scenarios(ROOT / "scenarios" / f"{split}.jsonl") for split in SPLITS}
+    assert len(loaded["train"]) >= 500 and 100 <= len(loaded["dev"]) <= 120 and len(loaded["test"]) >= 200
+    for split, scenarios in loaded.items():
+        assert set(stats(scenarios)["categories"]) == set(CATEGORIES)
+        assert all(s.split == split and 1 <= len(s.turns) <= 3 for s in scenarios)
+    assert set(stats(loaded["test"])["tools"]) == set(CATALOG.names)
+
+
+# --------------------------------------------------------------------------- bad scenario files
+
+
+def write_lines(path: Path, lines: list) -> Path:
+    path.write_text(
+        "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines), encoding="utf-8"
+    )
+    return path
+
+
+def good(packs, index: int = 0) -> dict:
+    """A valid single-call scenario row of the dev pack."""
+    singles = [s for s in packs["dev"] if s.category == "single_call" and s.turns[0].expect.calls]
+    return rows([singles[index]])[0]
+
+
+def corrupt(row: dict, how: str) -> dict:
+    row = json.loads(json.dumps(row))
+    call = row["turns"][0]["expect"]["calls"][0]
+    if how == "unknown tool":
+        call["name"] = "teleport_parcel"
+    elif how == "wrong arguments":
+        call["arguments"] = {"nonsense": 1}
+    elif how == "wrong replay":
+        call["error"] = "not_found"
+    elif how == "bad field":
+        row["colour"] = "blue"
+    return row
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("unknown tool", "unknown tool 'teleport_parcel'"),
+        ("wrong arguments", "invalid arguments"),
+        ("wrong replay", "expected error 'not_found'"),
+        ("bad field", "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_scenario_is_reported_with_its_line(packs, tmp_path: Path, how: str, reason: str) -> None:
+    path = write_lines(
+        tmp_path / "s.jsonl", [good(packs, 0), "", corrupt(good(packs, 1), how), good(packs, 2)]
+    )
+    errors = validate_file(path, CATALOG)
+    assert len(errors) == 1 and errors[0].startswith(f"{path}:3: ") and reason in errors[0], errors
+
+
+def test_duplicate_ids_are_rejected_with_the_second_line(packs, tmp_path: Path) -> None:
+    row = good(packs)
+    path = write_lines(tmp_path / "s.jsonl", [row, good(packs, 1), row])
+    with pytest.raises(BadInput) as caught:
+        load_scenarios(path)
+    assert caught.value.where == f"{path}:3" and "duplicate id" in caught.value.reason
+    assert validate_file(path, CATALOG) == [f"{path}:3: duplicate id {row['id']!r} (first on line 1)"]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "reason"),
+    [
+        (b"", 1, "empty file"),
+        (b"\n  \n", 1, "empty file"),
+        (b'{"id": "x",\n', 1, "bad JSON"),
+        (b"[1, 2]\n", 1, "expected a JSON object"),
+        (b'{"id": "x"}\n', 1, "split: Field required"),
+        (b"\n\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\n", 2, "not UTF-8"),
+        (b"{" + b" " * 1_000_001 + b"}\n", 1, "line longer than"),
+    ],
+)
+def test_unreadable_files_raise_bad_input_with_the_line(
+    tmp_path: Path, content: bytes, line: int, reason: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(BadInput) as caught:
+        load_scenarios(path)
+    assert caught.value.where == f"{path}:{line}" and reason in caught.value.reason
+    assert validate_file(path, CATALOG)[0].startswith(f"{path}:{line}: ")
+
+
+def test_wrong_types_are_rejected(packs, tmp_path: Path) -> None:
+    row = good(packs)
+    row["turns"][0]["expect"]["ordered"] = "sometimes"
+    with pytest.raises(BadInput, match="turns.0.expect.ordered"):
+        load_scenarios(write_lines(tmp_path / "s.jsonl", [row]))
+
+
+# --------------------------------------------------------------------------- CLI and stats
+
+
+def test_cli_validate_exits_2_with_file_and_line(packs, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "s.jsonl", [good(packs, 0), corrupt(good(packs, 1), "unknown tool")])
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and f"{path}:2: turn 1 call 1: unknown tool" in result.output
+    result = CliRunner().invoke(app, ["validate", str(path), "--json"])
+    report = json.loads(result.output)
+    assert result.exit_code == 2 and report["valid"] is False and report["errors"][0].startswith(f"{path}:2:")
+    fine = write_lines(tmp_path / "ok.jsonl", [good(packs, 0)])
+    result = CliRunner().invoke(app, ["validate", str(fine), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output) == {"valid": True, "errors": []}
+
+
+def test_stats_count_per_category_and_tool(packs, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "dev.jsonl", rows(packs["dev"]))
+    result = CliRunner().invoke(app, ["stats", str(path), "--json"])
+    counts = json.loads(result.output)
+    tools = Counter(c.name for s in packs["dev"] for t in s.turns for c in t.expect.calls)
+    assert counts["scenarios"] == len(packs["dev"]) == sum(counts["categories"].values())
+    assert counts["turns"] == sum(len(s.turns) for s in packs["dev"])
+    assert counts["calls"] == sum(tools.values()) and counts["tools"] == dict(sorted(tools.items()))
+    assert counts["families"] == len({s.family for s in packs["dev"]})
+    assert counts["tools_covered"] == len(tools)
+    assert len(suite_sha256(path)) == 64
