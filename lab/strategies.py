@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.errors import BadInput
-from lab.types import CATEGORIES, Expect, Scenario
+from lab.types import CATEGORIES, Clarify, Expect, Scenario
 
 if TYPE_CHECKING:
     from lab.catalog import Catalog
@@ -84,7 +84,7 @@ def make_strategy(
     *,
     system_prompt_file: Path | str | None = None,
     train_file: Path | str = DEFAULT_TRAIN,
-    k: int = 4,
+    k: int = len(CATEGORIES),
     max_retries: int = 2,
 ) -> Strategy:
     """Build a strategy by name.
@@ -94,7 +94,7 @@ def make_strategy(
         catalog: the tool catalog (few-shot examples replay their gold calls through it).
         system_prompt_file: a user's system prompt, replacing the strategy's instruction text.
         train_file: scenarios to draw few-shot examples from; every one must be in the train split.
-        k: number of few-shot examples.
+        k: number of few-shot examples (default: one per category).
         max_retries: retries of rejected calls per turn for ``workflow``.
 
     Raises:
@@ -177,8 +177,7 @@ def render_example(scenario: Scenario, catalog: Catalog) -> str:
 def _agent_line(expect: Expect) -> str:
     """What the agent says at the end of an example turn."""
     if expect.kind == "clarify":
-        keyword = expect.clarify.keywords[0] if expect.clarify else "details"
-        return f"Could you please tell me your {keyword}?"
+        return ask_for(expect.clarify)
     if expect.kind == "no_call":
         return "(answers in plain text, no tool call)"
     return "(confirms what was done, naming the ids)"
@@ -201,3 +200,13 @@ def clarifying_question(argument: str) -> str:
     if argument == "sku":
         words = "product code (SKU)"
     return f"Could you please tell me the {words}?"
+
+
+def ask_for(clarify: Clarify | None) -> str:
+    """The clarifying question a gold agent asks: about the missing argument, using one of its keywords."""
+    if clarify is None:
+        return clarifying_question("details")
+    question = clarifying_question(clarify.field)
+    if any(keyword.lower() in question.lower() for keyword in clarify.keywords):
+        return question
+    return f"Could you please tell me your {clarify.keywords[0]}?"

@@ -53,7 +53,7 @@ def test_few_shot_examples_come_from_the_train_file_and_cover_categories(tmp_pat
     assert prompt.count("Example ") == len(CATEGORIES)
     assert 'Call: track_shipment({"order_id":"A-1003"})' in prompt
     assert '"not_allowed"' in prompt  # the replayed result of the failing gold call
-    assert "Could you please tell me your order number?" in prompt
+    assert "Agent: Could you please tell me the order number?" in prompt
     assert (
         make_strategy("few_shot", CATALOG, train_file=train, k=len(CATEGORIES)) == strategy
     )  # shared prefix

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.strategies import ask_for
 from lab.types import ExpectedCall, Scenario
 
 DONE_REPLY = "All done. Is there anything else I can help you with?"
@@ -86,8 +87,7 @@ def oracle_answer(scenario: Scenario, messages: list[dict]) -> Answer:
         return Answer(content=NO_CALL_REPLY)
     expect = scenario.turns[index].expect
     if expect.kind == "clarify":
-        keyword = expect.clarify.keywords[0] if expect.clarify else "details"
-        return Answer(content=f"Could you please tell me your {keyword}?")
+        return Answer(content=ask_for(expect.clarify))
     if expect.kind == "no_call":
         return Answer(content=NO_CALL_REPLY)
     remaining = remaining_calls(expect.calls, calls_made(after_user))
