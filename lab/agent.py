@@ -100,7 +100,7 @@ def _trace(
         trial=trial,
         model=run.model,
         strategy=run.strategy.name,
-        messages=[run.system(), *messages],
+        messages=[*run.system(), *messages],
         turns=turns,
         latency_s=time.perf_counter() - run.started,
         prompt_tokens=sum(c.prompt_tokens for c in calls),

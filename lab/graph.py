@@ -87,8 +87,17 @@ class Run:
     started: float = field(default_factory=time.perf_counter)
     turn: TurnTrace = field(default_factory=lambda: TurnTrace(user=""))
 
-    def system(self) -> dict[str, Any]:
-        return {"role": "system", "content": self.strategy.system_prompt}
+    def system(self) -> list[dict[str, Any]]:
+        """The strategy's prompt (shared by every dialogue, so its encoding can be cached), then the clock.
+
+        Scenarios speak of relative dates ("until next friday"), so the model is told the scenario's
+        date, never the wall clock's, in a second, short system message.
+        """
+        messages = [{"role": "system", "content": self.strategy.system_prompt}]
+        now = getattr(self.db, "now", None)
+        if now is not None:
+            messages.append({"role": "system", "content": f"Today is {now:%A %Y-%m-%d}."})
+        return messages
 
 
 # --------------------------------------------------------------------------- nodes
@@ -202,7 +211,7 @@ def _ask(run: Run, messages: list[dict[str, Any]]) -> ModelReply:
     started = time.perf_counter()
     try:
         return gateway.complete(
-            run.model, [run.system(), *messages], run.tools,
+            run.model, [*run.system(), *messages], run.tools,
             timeout_s=run.settings.timeout_s, retry=run.settings.retry, metadata=run.metadata,
         )  # fmt: skip
     except ModelError as exc:
