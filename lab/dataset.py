@@ -13,10 +13,11 @@ import json
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lab.errors import BadInput
-from lab.examples import ERROR_TYPES, Example, build_example, gold_results
+from lab.examples import ERROR_TYPES, Example, Message, build_example, gold_results
 from lab.ftformats import hf_problems, openai_problems, to_hf, to_openai
 from lab.types import ExportManifest, ResultRecord, Scenario, TurnScore
 
@@ -48,7 +49,10 @@ def select_turns(
 
 
 def build_examples(
-    scenarios: dict[str, Scenario], catalog: Catalog, system: str, turns: list[tuple[ResultRecord, TurnScore]]
+    scenarios: dict[str, Scenario],
+    catalog: Catalog,
+    system: Callable[[Scenario], list[Message]],
+    turns: list[tuple[ResultRecord, TurnScore]],
 ) -> list[Example]:
     """One example per selected turn, in the order given."""
     ids = {record.scored.scenario_id for record, _ in turns}
@@ -62,7 +66,9 @@ def build_examples(
             if t.correct and t.index < len(record.trace.turns)
         }
         examples.append(
-            build_example(catalog, scenario, score, record.trace, system, results[scenario.id], replies)
+            build_example(
+                catalog, scenario, score, record.trace, system(scenario), results[scenario.id], replies
+            )
         )
     return examples
 

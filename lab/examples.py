@@ -1,7 +1,7 @@
 """Build fine-tuning examples from scored turns: the gold history, then the behaviour to learn.
 
-An example is the conversation up to one turn as the agent saw it (its strategy's system
-message, the user messages) but with the gold history: for every earlier turn the gold calls
+An example is the conversation up to one turn as the agent saw it (its system messages,
+the user messages) but with the gold history: for every earlier turn the gold calls
 with their real results from replaying them through the catalog, as context only (weight 0).
 Then the behaviour to learn (weight 1): for a failed turn the gold one (the right calls, the
 clarifying question or a plain reply); for a correct turn what the agent itself did, re-run on
@@ -38,7 +38,8 @@ _VERDICT_ERROR = {
     "malformed": "malformed",
     "hallucinated": "hallucinated_tool",
 }
-CONTEXT_REPLY = "I have taken care of that."
+LOOKED_UP_REPLY = "Here is what I found."
+DONE_REPLY = "That is done."
 NO_CALL_REPLY = "Happy to help. Is there anything else I can do for you?"
 Message = dict[str, Any]
 
@@ -154,8 +155,18 @@ def gold_turn(scenario: Scenario, index: int, results: list[Any], weight: int) -
     return calls_messages(_with_results(gold_groups(expect), results), f"call_{index}", weight)
 
 
+def context_reply(catalog: Catalog, expect: Expect, results: list[Any]) -> str:
+    """A neutral closing reply for a gold context turn the agent did not get right itself."""
+    error = results[-1].get("error") if results and isinstance(results[-1], dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return f"That did not go through: {error['message']}"
+    if all(catalog.is_read_only(call.name) for call in expect.calls):
+        return LOOKED_UP_REPLY
+    return DONE_REPLY
+
+
 def gold_history(
-    scenario: Scenario, upto: int, results: list[list[Any]], replies: dict[int, str]
+    catalog: Catalog, scenario: Scenario, upto: int, results: list[list[Any]], replies: dict[int, str]
 ) -> list[Message]:
     """Turns ``0..upto-1`` as gold context (weight 0), each closed by an assistant reply.
 
@@ -167,7 +178,8 @@ def gold_history(
         gold = gold_turn(scenario, i, results[i], weight=0)
         messages += gold
         if gold[-1]["role"] == "tool":
-            messages.append({"role": "assistant", "content": replies.get(i) or CONTEXT_REPLY, "weight": 0})
+            reply = replies.get(i) or context_reply(catalog, scenario.turns[i].expect, results[i])
+            messages.append({"role": "assistant", "content": reply, "weight": 0})
     return messages
 
 
@@ -214,7 +226,7 @@ def build_example(
     scenario: Scenario,
     score: TurnScore,
     trace: Trace,
-    system: str,
+    system: list[Message],
     results: list[list[Any]],
     replies: dict[int, str],
 ) -> Example:
@@ -225,7 +237,7 @@ def build_example(
         scenario: the scenario the turn belongs to.
         score: the turn's verdict; a correct turn teaches what the agent did, a wrong one the gold.
         trace: the trial's trace.
-        system: the system message of the strategy whose prompt the examples use.
+        system: the leading system messages the agent saw (the strategy's prompt, then the clock).
         results: ``gold_results(catalog, scenario)``.
         replies: the agent's replies of the turns it got right in this trial, by turn index.
     """
@@ -236,8 +248,8 @@ def build_example(
     if not target:
         target = trim_target(gold_turn(scenario, index, results[index], weight=1))
     messages = [
-        {"role": "system", "content": system},
-        *gold_history(scenario, index, results, replies),
+        *system,
+        *gold_history(catalog, scenario, index, results, replies),
         {"role": "user", "content": scenario.turns[index].user},
         *target,
     ]

@@ -16,15 +16,17 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab import dataset, tracking
-from lab.catalog import load_catalog
+from lab.catalog import Catalog, load_catalog
 from lab.errors import BadInput
 from lab.examples import Example
+from lab.graph import AgentSettings, Run
 from lab.scenarios import load_scenarios, suite_sha256
-from lab.strategies import DEFAULT_TRAIN, make_strategy
+from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ExportManifest, ExportSummary, ResultRecord, Scenario
 
 
@@ -102,6 +104,25 @@ def load_source(run_id: str) -> RunSource:
     )
 
 
+def agent_system(strategy: Strategy, catalog: Catalog) -> Callable[[Scenario], list[dict]]:
+    """The system messages the agent sends in a scenario: its strategy's prompt, then the clock."""
+
+    def system(scenario: Scenario) -> list[dict]:
+        db = catalog.new_db(scenario.db)
+        run = Run(
+            model="",
+            strategy=strategy,
+            catalog=catalog,
+            db=db,
+            settings=AgentSettings(),
+            metadata={},
+            tools=[],
+        )
+        return run.system()
+
+    return system
+
+
 def write_tree(folder: Path, rows: dict[str, dict[str, list[dict]]], manifest: ExportManifest) -> None:
     """Write ``FORMAT/SPLIT.jsonl`` for every format and split, and ``manifest.json``."""
     for fmt, splits in rows.items():
@@ -144,14 +165,12 @@ def export_run(
     source = load_source(run_id)
     check_train_split(source)
     catalog = load_catalog(source.catalog)
-    system = make_strategy(
-        source.strategy,
-        catalog,
-        system_prompt_file=source.system_prompt or None,
-        train_file=source.train_file,
-    ).system_prompt
+    prompt = source.system_prompt or None
+    strategy = make_strategy(
+        source.strategy, catalog, system_prompt_file=prompt, train_file=source.train_file
+    )
     turns, failing, passing = dataset.select_turns(source.records, include_passing, from_passing, seed)
-    candidates = dataset.build_examples(source.scenarios, catalog, system, turns)
+    candidates = dataset.build_examples(source.scenarios, catalog, agent_system(strategy, catalog), turns)
     examples = dataset.deduplicate(candidates)
     if not examples:
         hint = "it has no correct turns" if from_passing else "it has no failing turns; try --include-passing"

@@ -158,8 +158,6 @@ def _message_problems(i: int, m: Any, names: set[str], as_string: bool, pending:
     if role in ("system", "user"):
         if not isinstance(m.get("content"), str) or not m["content"].strip():
             problems.append(f"{where}: {role} content must be a non-empty string")
-        if role == "system" and i != 0:
-            problems.append(f"{where}: the system message must come first")
         return problems
     return problems + _assistant_problems(where, m, names, as_string, pending)
 
@@ -196,6 +194,10 @@ def _row_problems(row: Any, allowed: set[str], as_string: bool) -> list[str]:
     names, pending = _tool_names(row.get("tools")), {}
     for i, m in enumerate(messages):
         problems += _message_problems(i, m, names, as_string, pending)
+    roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
+    leading = next((i for i, role in enumerate(roles) if role != "system"), len(roles))
+    if "system" in roles[leading:]:
+        problems.append("system messages must all come before the conversation")
     last = messages[-1]
     if not isinstance(last, dict) or last.get("role") != "assistant" or last.get("weight", 1) != 1:
         problems.append("the last message must be an assistant message to train on (weight 1)")

@@ -6,12 +6,16 @@ import json
 
 import pytest
 
-from lab.examples import CONTEXT_REPLY, build_example, error_types, gold_results
+from lab.examples import DONE_REPLY, LOOKED_UP_REPLY, build_example, error_types, gold_results
 from lab.ftformats import hf_problems, openai_problems, to_hf, to_openai
 from lab.score import score_scenario
 from lab.types import MadeCall, ModelCall, Scenario, Trace, TurnTrace
 from tools import CATALOG
 
+SYSTEM = [
+    {"role": "system", "content": "PROMPT"},
+    {"role": "system", "content": "Today is Monday 2026-03-02."},
+]
 ADDRESS = {"street": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 FIXTURE = {
     "now": "2026-03-02T12:00:00+00:00",
@@ -134,9 +138,10 @@ def test_failing_turn_gets_gold_history_and_gold_calls(scored) -> None:
     score, trace = scored
     results = gold_results(CATALOG, SCENARIO)
     replies = {0: trace.turns[0].reply, 1: trace.turns[1].reply}
-    example = build_example(CATALOG, SCENARIO, score.turns[2], trace, "SYSTEM", results, replies)
+    example = build_example(CATALOG, SCENARIO, score.turns[2], trace, SYSTEM, results, replies)
     roles = [m["role"] for m in example.messages]
     assert roles == [
+        "system",
         "system",
         "user",
         "assistant",
@@ -149,11 +154,11 @@ def test_failing_turn_gets_gold_history_and_gold_calls(scored) -> None:
         "tool",
         "assistant",
     ]
-    history_call = example.messages[2]
+    history_call = example.messages[3]
     assert history_call["weight"] == 0 and history_call["tool_calls"][0]["name"] == "get_order"
-    assert json.loads(example.messages[3]["content"]) == results[0][0]
-    assert example.messages[4]["content"] == "Your order A-1001 is pending."
-    assert example.messages[6] == {
+    assert json.loads(example.messages[4]["content"]) == results[0][0]
+    assert example.messages[5]["content"] == "Your order A-1001 is pending."
+    assert example.messages[7] == {
         "role": "assistant",
         "content": "Could you please tell me the reason?",
         "weight": 0,
@@ -163,7 +168,7 @@ def test_failing_turn_gets_gold_history_and_gold_calls(scored) -> None:
         "get_payment",
         "cancel_order",
     ]
-    assert json.loads(example.messages[9]["content"]) == results[2][0]
+    assert json.loads(example.messages[10]["content"]) == results[2][0]
     assert example.tools == ["get_payment", "cancel_order"]
     assert example.source == "failure" and example.errors == ("wrong_tool", "missing_call")
     assert openai_problems(to_openai(example.messages, CATALOG.schemas())) == []
@@ -173,17 +178,18 @@ def test_failing_turn_gets_gold_history_and_gold_calls(scored) -> None:
 def test_failing_no_call_turn_teaches_a_plain_reply(scored) -> None:
     score, trace = scored
     results = gold_results(CATALOG, SCENARIO)
-    example = build_example(CATALOG, SCENARIO, score.turns[3], trace, "SYSTEM", results, {})
+    example = build_example(CATALOG, SCENARIO, score.turns[3], trace, SYSTEM, results, {})
     last = example.messages[-1]
     assert last["role"] == "assistant" and "tool_calls" not in last and last["weight"] == 1
-    assert CONTEXT_REPLY in [m.get("content") for m in example.messages]  # no trusted reply: neutral one
+    contents = [m.get("content") for m in example.messages]
+    assert LOOKED_UP_REPLY in contents and DONE_REPLY in contents  # no trusted replies: neutral ones
     assert example.tools == []
 
 
 def test_correct_turn_teaches_what_the_agent_did_without_blocked_calls(scored) -> None:
     score, trace = scored
     results = gold_results(CATALOG, SCENARIO)
-    example = build_example(CATALOG, SCENARIO, score.turns[0], trace, "SYSTEM", results, {})
+    example = build_example(CATALOG, SCENARIO, score.turns[0], trace, SYSTEM, results, {})
     assert example.source == "passing" and example.errors == ()
     trained = [m for m in example.messages if m.get("weight") == 1]
     assert trained[0]["content"] == "Checking." and trained[0]["tool_calls"][0]["arguments"] == {

@@ -85,6 +85,7 @@ def test_every_example_passes_the_format_rules(exported) -> None:
     assert all(hf_problems(row) == [] for row in hf)
     system = make_strategy("zero_shot", load_catalog()).system_prompt
     assert {row["messages"][0]["content"] for row in openai} == {system}
+    assert all(row["messages"][1]["content"].startswith("Today is ") for row in openai)  # the agent's clock
 
 
 def test_every_failing_turn_yields_one_example_up_to_duplicates(exported, chaos_run, lab_dir) -> None:

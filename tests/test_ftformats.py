@@ -94,6 +94,14 @@ def test_each_broken_openai_rule_is_caught(name: str) -> None:
     assert openai_problems(row), name
 
 
+def test_system_messages_only_lead() -> None:
+    messages = copy.deepcopy(NEUTRAL)
+    messages.insert(1, {"role": "system", "content": "Today is Monday 2026-03-02."})
+    assert openai_problems(to_openai(messages, TOOLS)) == []
+    messages.insert(3, {"role": "system", "content": "late"})
+    assert openai_problems(to_openai(messages, TOOLS))
+
+
 def test_unanswered_call_before_next_user_is_caught() -> None:
     row = to_openai(NEUTRAL, TOOLS)
     del row["messages"][3]
