@@ -3,15 +3,25 @@
 ``decide`` is pure decision logic over a history of rungs (one scored run per strategy).
 ``run_ladder`` runs the strategies in order through the runner, each as a child run of one
 parent MLflow run, stops once the target is met, and logs a ladder figure to the parent.
-This module does not score, does not talk to models and does not import MLflow.
+This module does not score or talk to models; it reaches MLflow only through lab/tracking.py.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
+from lab import figures, tracking
+from lab.agent import AgentSettings
+from lab.errors import BadInput
+from lab.models.gateway import check_model
+from lab.run import RunConfig, RunSummary, run_suite
+from lab.scenarios import load_scenarios
+from lab.strategies import DEFAULT_TRAIN
 from lab.types import Contract
 
 if TYPE_CHECKING:
@@ -98,15 +108,13 @@ def decide(history: list[Rung], target: float, epsilon: float = 0.02) -> Decisio
         reason = f"{best.strategy} reached call_accuracy {best.call_accuracy:.3f} >= target {target:.3f}"
         return Decision(decision="target_met", reason=reason, best=best, plateau=False)
     if is_plateau(history, target, epsilon):
-        return Decision(
-            decision="fine_tune", reason=_plateau_reason(history, target, epsilon), best=best, plateau=True
-        )
-    return Decision(
-        decision="keep_iterating", reason=_rising_reason(history, target, epsilon), best=best, plateau=False
-    )
+        reason = _plateau_reason(history, best, target, epsilon)
+        return Decision(decision="fine_tune", reason=reason, best=best, plateau=True)
+    reason = _rising_reason(history, best, target, epsilon)
+    return Decision(decision="keep_iterating", reason=reason, best=best, plateau=False)
 
 
-def _plateau_reason(history: list[Rung], target: float, epsilon: float) -> str:
+def _plateau_reason(history: list[Rung], best: Rung, target: float, epsilon: float) -> str:
     last, previous = history[-1], history[-2]
     gain = recent_gain(history)
     why = []
@@ -117,17 +125,13 @@ def _plateau_reason(history: list[Rung], target: float, epsilon: float) -> str:
             f"the 95% intervals of {previous.strategy} [{previous.ci_low:.3f}, {previous.ci_high:.3f}] and "
             f"{last.strategy} [{last.ci_low:.3f}, {last.ci_high:.3f}] overlap"
         )
-    best = best_rung(history)
-    assert best is not None
     return (
         f"plateau below target: {' and '.join(why)}; best is {best.strategy} at "
         f"{best.call_accuracy:.3f} < target {target:.3f}, so fine-tuning is the next step"
     )
 
 
-def _rising_reason(history: list[Rung], target: float, epsilon: float) -> str:
-    best = best_rung(history)
-    assert best is not None
+def _rising_reason(history: list[Rung], best: Rung, target: float, epsilon: float) -> str:
     if len(history) < 2:
         return (
             f"only one rung ({best.strategy} at {best.call_accuracy:.3f} < target {target:.3f}); "
@@ -142,11 +146,7 @@ def _rising_reason(history: list[Rung], target: float, epsilon: float) -> str:
 
 def ladder_figure(history: list[Rung], target: float) -> Figure:
     """Call accuracy per rung with its 95% interval, and the target as a dashed line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = figures.plt
     fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(history) + 2), 3.8))
     names = [rung.strategy for rung in history]
     values = [rung.call_accuracy for rung in history]
@@ -163,3 +163,153 @@ def ladder_figure(history: list[Rung], target: float) -> Figure:
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig
+
+
+@dataclass
+class LadderResult:
+    """A finished ladder: the parent run, the rungs climbed and the decision."""
+
+    parent_run_id: str
+    experiment: str
+    target: float
+    epsilon: float
+    rungs: list[Rung]
+    decision: Decision
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``lab ladder --json`` object."""
+        best = self.decision.best
+        return {
+            "parent_run_id": self.parent_run_id,
+            "experiment": self.experiment,
+            "target": self.target,
+            "epsilon": self.epsilon,
+            "runs": [
+                {
+                    "strategy": r.strategy,
+                    "run_id": r.run_id,
+                    "call_accuracy": r.call_accuracy,
+                    "ci95": [r.ci_low, r.ci_high],
+                }
+                for r in self.rungs
+            ],
+            "best": best.model_dump() if best else None,
+            "plateau": self.decision.plateau,
+            "decision": self.decision.decision,
+            "reason": self.decision.reason,
+        }
+
+
+def rung_from(summary: RunSummary) -> Rung:
+    """A rung from a finished suite run: its call accuracy and Wilson 95% interval."""
+    accuracy = summary.result["metrics"].get("call_accuracy")
+    if accuracy is None:
+        raise BadInput("--suite", f"{summary.suite} has no API calls to score, so call_accuracy is undefined")
+    low, high = summary.result["ci95"].get("call_accuracy") or (accuracy, accuracy)
+    return Rung(
+        strategy=summary.strategy,
+        run_id=summary.run_id,
+        call_accuracy=accuracy,
+        ci_low=min(low, accuracy),
+        ci_high=max(high, accuracy),
+    )
+
+
+def check_ladder_options(model: str, suite: Path, target: float, epsilon: float) -> None:
+    """Check the arguments before any run is opened."""
+    if not 0.0 <= target <= 1.0:
+        raise BadInput("--target", f"must lie in [0, 1], not {target}")
+    if not 0.0 <= epsilon <= 1.0:
+        raise BadInput("--epsilon", f"must lie in [0, 1], not {epsilon}")
+    check_model(model)
+    if not load_scenarios(suite):
+        raise BadInput(str(suite), "the suite has no scenarios")
+
+
+def run_ladder(
+    model: str,
+    suite: Path | str,
+    target: float,
+    *,
+    epsilon: float = 0.02,
+    limit: int | None = None,
+    trials: int = 1,
+    concurrency: int = 1,
+    strategies: tuple[str, ...] = LADDER,
+    experiment: str | None = None,
+    seed: int = 0,
+    train_file: Path | str = DEFAULT_TRAIN,
+    settings: AgentSettings | None = None,
+    on_rung: Callable[[Rung], None] | None = None,
+) -> LadderResult:
+    """Climb the strategies in order, each a child run of one parent run; stop once the target is met.
+
+    Args:
+        model: the litellm model string.
+        suite: the scenario file (its stem names the experiment unless ``experiment`` is given).
+        target: the call accuracy that is good enough.
+        epsilon: the smallest gain over the last two rungs that still counts as rising.
+        limit, trials, concurrency, seed, settings: passed to every suite run.
+        strategies: the rungs, in order.
+        train_file: the train scenarios few_shot draws its examples from.
+        on_rung: called with each rung as it finishes.
+
+    Returns:
+        The parent run id, the rungs and the decision (also logged to the parent run with a figure).
+    """
+    suite = Path(suite)
+    check_ladder_options(model, suite, target, epsilon)
+    experiment = experiment or suite.stem
+    params = dict(model=model, suite=str(suite), target=target, epsilon=epsilon, limit=limit, trials=trials)
+    params |= {"strategies": ",".join(strategies), "seed": seed}
+    parent = tracking.start_run(experiment, params, {"lab.kind": "ladder"}, run_name=f"ladder {model}")
+    base = RunConfig(model=model, suite=suite, limit=limit, trials=trials, concurrency=concurrency, seed=seed)
+    base = replace(base, experiment=experiment, parent_run_id=parent.run_id, train_file=Path(train_file))
+    base = replace(base, settings=settings or AgentSettings(), tags={"lab.ladder": parent.run_id})
+    try:
+        rungs = climb(base, strategies, target, on_rung)
+        result = LadderResult(
+            parent.run_id, experiment, target, epsilon, rungs, decide(rungs, target, epsilon)
+        )
+        log_ladder(result)
+    except BaseException as exc:
+        tracking.set_status(parent.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    tracking.set_status(parent.run_id, "FINISHED")
+    return result
+
+
+def climb(
+    base: RunConfig, strategies: tuple[str, ...], target: float, on_rung: Callable[[Rung], None] | None
+) -> list[Rung]:
+    """Run ``base`` with each strategy in turn until one reaches ``target``."""
+    rungs: list[Rung] = []
+    for strategy in strategies:
+        rungs.append(rung_from(run_suite(replace(base, strategy=strategy))))
+        if on_rung:
+            on_rung(rungs[-1])
+        if rungs[-1].call_accuracy >= target:
+            break
+    return rungs
+
+
+def log_ladder(result: LadderResult) -> None:
+    """Log the decision, per-rung accuracies and the ladder figure to the parent run."""
+    run_id, decision = result.parent_run_id, result.decision
+    metrics = {f"{r.strategy}_call_accuracy": r.call_accuracy for r in result.rungs}
+    metrics |= {
+        "best_call_accuracy": decision.best.call_accuracy if decision.best else None,
+        "plateau": float(decision.plateau),
+        "rungs": float(len(result.rungs)),
+    }
+    tracking.log_metrics(run_id, metrics)
+    tags = {"lab.decision": decision.decision, "mlflow.note.content": decision.reason}
+    if decision.best:
+        tags["lab.best_strategy"] = decision.best.strategy
+    tracking.set_tags(run_id, tags)
+    tracking.log_dict(run_id, result.as_json(), "ladder.json")
+    figure = ladder_figure(result.rungs, result.target)
+    try:
+        tracking.log_figure(run_id, figure, "ladder.png")
+    finally:
+        figures.close(figure)

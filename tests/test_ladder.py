@@ -1,12 +1,20 @@
-"""The ladder's decision logic on synthetic histories (property tests), and its CLI contract."""
+"""The ladder: its decision logic on synthetic histories (property tests), and runs end to end."""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.ladder import LADDER, Rung, decide, intervals_overlap, is_plateau, recent_gain
+from lab import tracking
+from lab.generate import generate
+from lab.ladder import LADDER, Rung, decide, intervals_overlap, is_plateau, recent_gain, run_ladder
+from lab.run import settings_for
+from tests.mlflow_store import fresh_store
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -127,3 +135,81 @@ def test_one_rung_or_none_keeps_iterating() -> None:
 def test_rung_rejects_accuracy_outside_its_interval() -> None:
     with pytest.raises(ValueError):
         Rung(strategy="zero_shot", run_id="r", call_accuracy=0.5, ci_low=0.6, ci_high=0.7)
+
+
+# --------------------------------------------------------------------------- the ladder end to end
+
+
+@pytest.fixture(scope="module")
+def suites(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ladder-suites")
+    for split, scenarios in generate(7).items():
+        (folder / f"{split}.jsonl").write_text("".join(s.model_dump_json() + "\n" for s in scenarios))
+    return folder
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch) -> Path:
+    fresh_store(tmp_path / "mlruns", monkeypatch)
+    return tmp_path
+
+
+def test_oracle_meets_the_target_on_the_first_rung(suites, store) -> None:
+    seen: list[Rung] = []
+    result = run_ladder(
+        "scripted/oracle",
+        suites / "dev.jsonl",
+        0.95,
+        limit=4,
+        concurrency=2,
+        train_file=suites / "train.jsonl",
+        on_rung=seen.append,
+    )
+    assert [r.strategy for r in result.rungs] == ["zero_shot"] == [r.strategy for r in seen]
+    assert result.decision.decision == "target_met" and result.rungs[0].call_accuracy == 1.0
+    parent = tracking.find_run(result.parent_run_id)
+    assert parent.status == "FINISHED" and parent.tags["lab.decision"] == "target_met"
+    assert parent.experiment == "dev"
+    assert {"ladder.png", "ladder.json"} <= set(tracking.artifacts(parent.run_id))
+    child = tracking.find_run(result.rungs[0].run_id)
+    assert child.tags["mlflow.parentRunId"] == parent.run_id and child.experiment == parent.experiment
+
+
+def test_chaos_climbs_every_rung_below_the_target(suites, store) -> None:
+    fast = settings_for(retries=3, retry_delay_s=0.001, timeout_s=5.0)
+    result = run_ladder(
+        "scripted/chaos-3",
+        suites / "dev.jsonl",
+        0.99,
+        limit=5,
+        concurrency=2,
+        strategies=("zero_shot", "instructed"),
+        train_file=suites / "train.jsonl",
+        settings=fast,
+    )
+    assert [r.strategy for r in result.rungs] == ["zero_shot", "instructed"]
+    assert result.decision == decide(result.rungs, 0.99)
+    assert result.decision.decision in ("fine_tune", "keep_iterating")
+    payload = result.as_json()
+    assert set(payload) >= {"runs", "best", "plateau", "decision", "reason"}
+    assert [r["run_id"] for r in payload["runs"]] == [r.run_id for r in result.rungs]
+    metrics = tracking.find_run(result.parent_run_id).metrics
+    assert metrics["instructed_call_accuracy"] == pytest.approx(result.rungs[1].call_accuracy)
+
+
+def test_cli_prints_the_contract_and_rejects_a_bad_target(suites, store, monkeypatch, capsys) -> None:
+    from typer.testing import CliRunner
+
+    from lab.cli import app, main
+
+    monkeypatch.chdir(suites)  # few_shot is not reached, but the default train file resolves here
+    args = ["ladder", "--model", "scripted/oracle", "--suite", "dev.jsonl", "--target", "0.9", "--limit", "2"]
+    out = CliRunner().invoke(app, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    assert payload["decision"] == "target_met" and payload["runs"][0]["strategy"] == "zero_shot"
+    assert payload["best"]["run_id"] == payload["runs"][0]["run_id"] and payload["plateau"] is False
+    monkeypatch.setattr(sys, "argv", ["lab", *args[:-4], "--target", "1.5", "--json"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2 and "error: --target:" in capsys.readouterr().err
