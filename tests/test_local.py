@@ -1,0 +1,254 @@
+"""The ``local`` provider on a tiny random llama (built here, no downloads), plus one test of the real model.
+
+The batched, prefix-reusing decoder is checked against plain single-sequence ``generate`` and a plain
+forward pass; the provider is exercised through ``litellm.completion`` like any other model.
+"""
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import litellm
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from lab.errors import BadInput
+from lab.models import decode, hfload, local, toolformat
+from lab.models.batcher import Batcher
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_order",
+            "description": "Get one order by its id.",
+            "parameters": {
+                "type": "object",
+                "properties": {"order_id": {"type": "string", "description": "the order id, like A-1234."}},
+                "required": ["order_id"],
+            },
+        },
+    }
+]
+SYSTEM = {"role": "system", "content": "You are a support agent."}
+USERS = [
+    "Where is A-1234?",
+    "hi",
+    "Cancel my order A-2041 please, I changed my mind.",
+    "track it",
+    "refund 12",
+]
+
+
+def _tiny_tokenizer() -> PreTrainedTokenizerFast:
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=320,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    corpus = [toolformat.render_prompt([SYSTEM, {"role": "user", "content": u}], TOOLS)[0] for u in USERS]
+    tokenizer.train_from_iterator(corpus * 5, trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        pad_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+    )
+
+
+def _tiny_model(vocab: int) -> LlamaForCausalLM:
+    config = LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        initializer_range=0.3,  # large random logits: no near-ties for greedy decoding to flip on
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=2,
+    )
+    torch.manual_seed(0)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    tokenizer = _tiny_tokenizer()
+    return hfload.save_atomic(
+        _tiny_model(len(tokenizer)), tokenizer, tmp_path_factory.mktemp("tiny") / "model"
+    )
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_dir):
+    return local.get_engine(str(tiny_dir))
+
+
+def _prompt(engine, user: str) -> tuple[list[int], list[int]]:
+    prefix, suffix = toolformat.render_prompt([SYSTEM, {"role": "user", "content": user}], TOOLS)
+    return engine.ids(prefix), engine.ids(suffix)
+
+
+@torch.inference_mode()
+def _plain_logits(model, ids: list[int]) -> torch.Tensor:
+    """The next-token logits of one sequence from a full forward pass, no cache."""
+    return model(torch.tensor([ids])).logits[0, -1]
+
+
+def test_batched_prefix_logits_match_a_plain_forward(engine):
+    model = engine.model
+    sequences = [p + s for p, s in (_prompt(engine, u) for u in USERS)]
+    prefix_ids = _prompt(engine, USERS[0])[0]
+    logits, state = decode.prefill(
+        model,
+        decode.encode_prefix(model, prefix_ids),
+        [seq[len(prefix_ids) :] for seq in sequences],
+        engine.pad_id,
+        room=2,
+    )  # little room: the cache must grow while decoding
+    for _ in range(6):
+        expected = torch.stack([_plain_logits(model, seq) for seq in sequences])
+        torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+        tokens = expected.argmax(dim=-1)
+        sequences = [seq + [token] for seq, token in zip(sequences, tokens.tolist(), strict=True)]
+        logits = decode.step(model, state, tokens)
+
+
+def test_batched_greedy_equals_plain_generate_with_stops_and_budgets(engine):
+    prompts = [_prompt(engine, u) for u in USERS]
+    first = decode.generate_plain(
+        engine.model, prompts[0][0] + prompts[0][1], 8, engine.stop_ids, engine.pad_id
+    )
+    stops = engine.stop_ids | {first[3]}  # a token the model does produce, so some rows stop early
+    budgets = [12, 3, 9, 1, 7]
+    prefix = decode.encode_prefix(engine.model, prompts[0][0])
+    batched = decode.generate_batch(
+        engine.model, prefix, [s for _, s in prompts], budgets, stops, engine.pad_id
+    )
+    plain = [
+        decode.generate_plain(engine.model, p + s, b, stops, engine.pad_id)
+        for (p, s), b in zip(prompts, budgets, strict=True)
+    ]
+    assert batched == plain
+    assert batched[0] == first[:3]
+
+
+def test_prefix_cache_reuses_and_evicts(engine):
+    cache = decode.PrefixCache(size=2)
+    for key in ["a", "b", "a", "c", "b"]:
+        cache.get(key, engine.model, lambda key=key: engine.ids(f"<|im_start|>system\n{key}<|im_end|>\n"))
+    assert (cache.hits, cache.misses) == (1, 4)
+
+
+def _ask(tiny_dir, user: str, **options) -> litellm.ModelResponse:
+    messages = [SYSTEM, {"role": "user", "content": user}]
+    return litellm.completion(model=f"local/{tiny_dir}", messages=messages, tools=TOOLS, **options)
+
+
+def test_provider_through_litellm_is_greedy_and_counts_tokens(tiny_dir, engine):
+    local.register()
+    first, again = _ask(tiny_dir, USERS[0], max_tokens=5), _ask(tiny_dir, USERS[0], max_tokens=5)
+    prefix, suffix = _prompt(engine, USERS[0])
+    assert first.usage.prompt_tokens == len(prefix) + len(suffix)
+    assert 1 <= first.usage.completion_tokens <= 5
+    assert first.choices[0].message.content == again.choices[0].message.content
+    assert first.model == f"local/{tiny_dir}"
+
+
+def test_concurrent_requests_are_batched_and_match_plain(tiny_dir, engine):
+    local.register()
+    users = USERS * 2
+    with ThreadPoolExecutor(len(users)) as pool:
+        batched = list(pool.map(lambda u: _ask(tiny_dir, u, max_tokens=6), users))
+    plain = [_ask(tiny_dir, u, max_tokens=6, batching=False) for u in users]
+    assert [r.choices[0].message.content for r in batched] == [r.choices[0].message.content for r in plain]
+    assert max(engine.batcher.batch_sizes) > 1
+
+
+def test_response_carries_openai_tool_calls_and_malformed_flag():
+    text = '<tool_call>{"name": "get_order", "arguments": {"order_id": "A-1234"}}</tool_call>'
+    reply = local.to_response(litellm.ModelResponse(), "m", local.Completion(text, 10, 7, finished=True))
+    call = reply.choices[0].message.tool_calls[0]
+    assert (call.function.name, json.loads(call.function.arguments)) == ("get_order", {"order_id": "A-1234"})
+    assert reply.choices[0].finish_reason == "tool_calls" and reply.usage.total_tokens == 17
+    bad = local.to_response(litellm.ModelResponse(), "m", local.Completion('{"name": "x", ', 1, 1, False))
+    assert bad.choices[0].message.tool_calls is None
+    assert bad.choices[0].message.provider_specific_fields == {"malformed": True}
+    assert bad.choices[0].finish_reason == "length"
+
+
+def test_lora_adapter_is_loaded_and_merged(tiny_dir, tmp_path):
+    from peft import LoraConfig, get_peft_model
+
+    base = LlamaForCausalLM.from_pretrained(tiny_dir).eval()
+    torch.manual_seed(1)
+    lora = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    lora.save_pretrained(tmp_path / "adapter")
+    ids = torch.tensor([list(range(3, 40))])
+    with torch.inference_mode():
+        expected = lora(ids).logits
+        with lora.disable_adapter():
+            without = lora(ids).logits
+    loaded = hfload.load(f"{tiny_dir}+{tmp_path / 'adapter'}")
+    with torch.inference_mode():
+        got = loaded.model(ids).logits
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(got, without, atol=1e-3)
+
+
+def test_saving_twice_keeps_one_complete_copy(engine, tmp_path):
+    out = tmp_path / "copy"
+    hfload.save_atomic(engine.model, engine.tokenizer, out)
+    hfload.save_atomic(engine.model, engine.tokenizer, out)
+    assert (out / "config.json").is_file() and [p.name for p in tmp_path.iterdir()] == ["copy"]
+
+
+def test_bad_model_strings_are_bad_input(tmp_path):
+    for name in ["x+", "+adapter", str(tmp_path / "missing")]:
+        with pytest.raises(BadInput):
+            hfload.model_dir(hfload.split_model(name)[0])
+
+
+def test_batcher_groups_concurrent_requests_and_reports_errors():
+    sizes: list[int] = []
+
+    def run(items):
+        sizes.append(len(items))
+        time.sleep(0.05)
+        if "boom" in items:
+            raise ValueError("boom")
+        return [item.upper() for item in items]
+
+    batcher = Batcher(run, window_s=0.05, max_batch=4)
+    barrier = threading.Barrier(6)
+
+    def submit(item):
+        barrier.wait()
+        return batcher.submit(item).result(10)
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(submit, "abcdef")) == list("ABCDEF")
+    assert max(sizes) > 1 and max(sizes) <= 4
+    with pytest.raises(ValueError):
+        batcher.submit("boom").result(10)
+    assert batcher.submit("g").result(10) == "G"
+
+
+@pytest.mark.slow
+def test_embedded_smollm2_answers_through_litellm():
+    local.register()
+    messages = [SYSTEM, {"role": "user", "content": "Where is my order A-1234?"}]
+    reply = litellm.completion(model="local/smollm2-135m", messages=messages, tools=TOOLS, max_tokens=12)
+    message = reply.choices[0].message
+    assert message.content or message.tool_calls
+    assert reply.usage.prompt_tokens > 50 and 1 <= reply.usage.completion_tokens <= 12
