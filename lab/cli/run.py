@@ -1,0 +1,206 @@
+"""`lab run` (score a suite) and `lab ui` (browse the runs): thin commands over lab.run and lab.tracking."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from lab.cli.common import JSON_OPTION, emit
+
+if TYPE_CHECKING:
+    from lab.run import RunSummary
+
+UI_PORT = 5000
+HEADLINE = (
+    "call_accuracy",
+    "turn_accuracy",
+    "tool_selection_accuracy",
+    "argument_accuracy",
+    "scenario_success",
+    "state_match",
+    "clarification_accuracy",
+    "abstention_accuracy",
+    "malformed_rate",
+    "hallucinated_tool_rate",
+    "extra_call_rate",
+    "pass_hat_k",
+)
+OTHER = ("latency_p50_s", "latency_p95_s", "tokens_per_scenario")
+
+
+MODEL = typer.Option(None, "--model", help="litellm model string, e.g. local/smollm2-135m.")
+STRATEGY = typer.Option(None, "--strategy", help="zero_shot, instructed, few_shot or workflow.")
+SUITE = typer.Option(None, "--suite", help="Scenario pack (JSONL).")
+LIMIT = typer.Option(None, "--limit", help="Run only the first N scenarios.")
+TRIALS = typer.Option(None, "--trials", help="Trials per scenario (pass^k with k = trials); default 1.")
+CONCURRENCY = typer.Option(1, "--concurrency", help="Trials run at once (the local model batches them).")
+EXPERIMENT = typer.Option(None, "--experiment", help="MLflow experiment (default: the suite file's name).")
+RESUME = typer.Option(None, "--resume", help="Continue an interrupted run, by its MLflow run id.")
+SYSTEM_PROMPT = typer.Option(
+    None, "--system-prompt", help="File whose text replaces the strategy's instructions."
+)
+RETRIES = typer.Option(3, "--retries", min=0, help="Retries of a rate-limited or timed-out model request.")
+RETRY_DELAY = typer.Option(
+    0.5, "--retry-delay", min=0.0, help="Seconds before the first retry; doubles each time."
+)
+TIMEOUT = typer.Option(60.0, "--timeout", min=0.1, help="Seconds one model request may take.")
+PORT = typer.Option(UI_PORT, "--port", help="Port on 127.0.0.1.")
+
+
+def run_command(
+    model: str | None = MODEL,
+    strategy: str | None = STRATEGY,
+    suite: Path | None = SUITE,
+    limit: int | None = LIMIT,
+    trials: int | None = TRIALS,
+    concurrency: int = CONCURRENCY,
+    experiment: str | None = EXPERIMENT,
+    resume: str | None = RESUME,
+    system_prompt: Path | None = SYSTEM_PROMPT,
+    retries: int = RETRIES,
+    retry_delay: float = RETRY_DELAY,
+    timeout: float = TIMEOUT,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Run a scenario suite with a model and a strategy, score every API call, and log the run to MLflow."""
+    from lab.run import RunConfig, run_suite, settings_for
+
+    config = RunConfig(
+        model=model,
+        strategy=strategy,
+        suite=suite,
+        limit=limit,
+        trials=trials,
+        concurrency=concurrency,
+        experiment=experiment,
+        resume=resume,
+        system_prompt=system_prompt,
+        settings=settings_for(retries, retry_delay, timeout),
+    )
+    if json_output:
+        emit(run_suite(config).as_json())
+        return
+    console = Console()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("call_accuracy {task.fields[accuracy]}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("trials", total=None, accuracy="-", rate="")
+        started, resumed_at = time.monotonic(), {}
+
+        def on_progress(done: int, total: int, accuracy: float | None) -> None:
+            resumed_at.setdefault("done", done - 1)  # trials already done before this process started
+            rate = (done - resumed_at["done"]) / max(time.monotonic() - started, 1e-9)
+            shown = f"{accuracy:.3f}" if accuracy is not None else "-"
+            progress.update(task, completed=done, total=total, accuracy=shown, rate=f"{rate:.2f} trials/s")
+
+        summary = run_suite(config, on_progress)
+    print_summary(console, summary)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(bounds: list[float] | None) -> str:
+    return "-" if not bounds else f"[{bounds[0]:.3f}, {bounds[1]:.3f}]"
+
+
+def print_summary(console: Console, summary: RunSummary) -> None:
+    """Headline metrics with 95% intervals, per-category and per-tool tables, and where the run is."""
+    from lab import tracking
+
+    result = summary.result
+    head = Table(
+        title=f"{summary.model} · {summary.strategy} · {summary.scenarios} scenarios × {summary.trials}"
+    )
+    for column in ("metric", "value", "95% CI"):
+        head.add_column(column)
+    for name in HEADLINE:
+        head.add_row(name, _fmt(result["metrics"][name]), _ci(result["ci95"].get(name)))
+    for name in OTHER:
+        head.add_row(name, _fmt(result["metrics"][name], 2), "")
+    console.print(head)
+    cats = Table(title="by category")
+    for column in ("category", "trials", "call_accuracy", "95% CI", "turn_accuracy", "scenario_success"):
+        cats.add_column(column)
+    for name, row in result["by_category"].items():
+        m = row["metrics"]
+        cats.add_row(
+            name,
+            str(row["trials"]),
+            _fmt(m["call_accuracy"]),
+            _ci(row["ci95"]["call_accuracy"]),
+            _fmt(m["turn_accuracy"]),
+            _fmt(m["scenario_success"]),
+        )
+    console.print(cats)
+    tools = Table(title="by tool (expected calls)")
+    for column in (
+        "tool",
+        "expected",
+        "matched",
+        "wrong args",
+        "wrong tool",
+        "missing",
+        "extra",
+        "accuracy",
+        "95% CI",
+    ):
+        tools.add_column(column)
+    for name, row in result["by_tool"].items():
+        tools.add_row(
+            name,
+            *(
+                str(row[k])
+                for k in ("expected", "matched", "wrong_arguments", "wrong_tool", "missing", "extra")
+            ),
+            _fmt(row["accuracy"]),
+            _ci(row["ci95"]),
+        )
+    console.print(tools)
+    if summary.failed:
+        console.print(
+            f"[yellow]{summary.failed} trial(s) failed outright; see failures.jsonl in the run.[/yellow]"
+        )
+    console.print(
+        f"MLflow run: {summary.run_id} (experiment {summary.experiment}) in {tracking.tracking_uri()}"
+    )
+    console.print(f"UI: {ui_base()}{summary.ui_path}   (start it with `lab ui`)")
+
+
+def ui_base() -> str:
+    """The UI's base URL: the tracking server itself, or what `lab ui` serves."""
+    from lab import tracking
+
+    uri = tracking.tracking_uri()
+    return (
+        uri.rstrip("/") + "/" if uri.startswith(("http://", "https://")) else f"http://127.0.0.1:{UI_PORT}/"
+    )
+
+
+def ui_command(port: int = PORT, json_output: bool = JSON_OPTION) -> None:
+    """Serve the MLflow UI for the lab's store on 127.0.0.1 (Ctrl-C stops it)."""
+    from lab import tracking
+
+    command = tracking.ui_command("127.0.0.1", port)
+    if json_output:
+        emit({"url": f"http://127.0.0.1:{port}/", "store": tracking.tracking_uri(), "command": command})
+    else:
+        print(f"MLflow UI on http://127.0.0.1:{port}/ for {tracking.tracking_uri()} (Ctrl-C stops it)")
+    try:
+        subprocess.run(command, check=False)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,303 @@
+"""Run a scenario suite: model x strategy x scenarios x trials, each trial scored and logged.
+
+``run_suite`` opens (or, with ``resume``, reopens) an MLflow run, runs the trials on a thread
+pool of ``concurrency`` workers, scores each trial as soon as it finishes and appends it to the
+run's results log (flushed and fsynced), so a killed run loses at most the trial in flight and a
+resumed run skips what is done. At the end the results, read back from the log in suite order,
+are summarised and logged: metrics, the per-scenario table, failures, figures, the results log
+and one trace per trial. This module does not score calls itself nor import MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from lab import figures, report, results, tracking
+from lab.agent import AgentSettings, run_scenario
+from lab.catalog import Catalog, load_catalog
+from lab.errors import BadInput
+from lab.io import atomic_write_text
+from lab.metrics import confusion, proportions, tally
+from lab.models.gateway import RetryPolicy, check_model
+from lab.provenance import run_params
+from lab.redact import redact
+from lab.scenarios import load_scenarios, suite_sha256
+from lab.score import GoldReplay, gold_replay, score_scenario
+from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
+from lab.types import ResultRecord, Scenario, Trace
+
+RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
+Progress = Callable[[int, int, float | None], None]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to run. With ``resume`` the stored run's model, strategy, suite, limit, trials and
+    system prompt are used; any of them also given here must agree."""
+
+    model: str | None = None
+    strategy: str | None = None
+    suite: Path | None = None
+    limit: int | None = None
+    trials: int | None = None
+    concurrency: int = 1
+    experiment: str | None = None
+    resume: str | None = None
+    system_prompt: Path | None = None
+    seed: int = 0
+    catalog: str = "tools"
+    train_file: Path = DEFAULT_TRAIN
+    parent_run_id: str | None = None
+    settings: AgentSettings = field(default_factory=AgentSettings)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """What a finished run reports."""
+
+    run_id: str
+    experiment_id: str
+    experiment: str
+    model: str
+    strategy: str
+    suite: str
+    suite_sha256: str
+    scenarios: int
+    trials: int
+    failed: int
+    seconds: float
+    ui_path: str
+    result: dict[str, Any]
+    records: list[ResultRecord] = field(repr=False, default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``lab run --json`` object."""
+        keys = ("run_id", "model", "strategy", "suite_sha256", "scenarios", "trials", "experiment", "ui_path")
+        return {
+            **{k: getattr(self, k) for k in keys},
+            "metrics": self.result["metrics"],
+            "ci95": self.result["ci95"],
+        }
+
+
+@dataclass
+class Plan:
+    """A resolved run: its config, suite, catalog, strategy and the open MLflow run."""
+
+    config: RunConfig
+    scenarios: list[Scenario]
+    sha256: str
+    catalog: Catalog
+    strategy: Strategy
+    run: tracking.RunRef
+    golds: dict[str, GoldReplay] = field(default_factory=dict)
+
+
+def run_suite(config: RunConfig, on_progress: Progress | None = None) -> RunSummary:
+    """Run (or resume) a suite and return its summary; see the module docstring."""
+    started = time.perf_counter()
+    plan = prepare(config)
+    try:
+        records = execute(plan, on_progress)
+        summary = finalize(plan, records, time.perf_counter() - started)
+    except BaseException as exc:
+        tracking.set_status(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    return summary
+
+
+def resolve(config: RunConfig) -> RunConfig:
+    """Fill a resumed run's settings from the stored run; check the arguments."""
+    if config.resume:
+        stored = tracking.find_run(config.resume, where="--resume")
+        if stored.tags.get("lab.kind") != "suite":
+            raise BadInput("--resume", f"run {config.resume} is not a suite run")
+        config = _merge_stored(config, stored.params)
+    for option, value in (
+        ("--model", config.model),
+        ("--strategy", config.strategy),
+        ("--suite", config.suite),
+    ):
+        if not value:
+            raise BadInput(option, "required (unless --resume names a run)")
+    for option, value in (
+        ("--limit", config.limit),
+        ("--trials", config.trials),
+        ("--concurrency", config.concurrency),
+    ):
+        if value is not None and value < 1:
+            raise BadInput(option, f"must be at least 1, not {value}")
+    check_model(config.model)
+    return replace(config, trials=config.trials or 1)
+
+
+def _merge_stored(config: RunConfig, params: dict[str, str]) -> RunConfig:
+    def parse(key: str, text: str) -> Any:
+        if key in ("limit", "trials"):
+            return None if text in ("", "None") else int(text)
+        return Path(text) if key in ("suite", "system_prompt") and text else (text or None)
+
+    merged = {}
+    for key in RESUMABLE:
+        stored, given = parse(key, params.get(key, "")), getattr(config, key)
+        same = (
+            Path(given).resolve() == Path(stored).resolve()
+            if isinstance(stored, Path)
+            else str(given) == str(stored)
+        )
+        if given is not None and stored is not None and not same:
+            raise BadInput("--resume", f"the run has {key}={stored}, not {given}")
+        merged[key] = stored if stored is not None else given
+    return replace(config, **merged)
+
+
+def prepare(config: RunConfig) -> Plan:
+    """Resolve the config, load suite, catalog and strategy, and open or reopen the run."""
+    config = resolve(config)
+    catalog = load_catalog(config.catalog)
+    scenarios = load_scenarios(config.suite)[: config.limit]
+    if not scenarios:
+        raise BadInput(str(config.suite), "the suite has no scenarios")
+    sha = suite_sha256(config.suite)
+    strategy = make_strategy(
+        config.strategy, catalog, system_prompt_file=config.system_prompt, train_file=config.train_file
+    )
+    if config.resume:
+        run = tracking.find_run(config.resume, where="--resume")
+        if run.params.get("suite_sha256") != sha:
+            raise BadInput(
+                "--resume", f"{config.suite} changed since run {run.run_id} started (sha256 differs)"
+            )
+        tracking.set_status(run.run_id, "RUNNING")
+    else:
+        tags = {"lab.kind": "suite", "lab.split": scenarios[0].split, **config.tags}
+        run = tracking.start_run(
+            config.experiment or Path(config.suite).stem,
+            run_params(config, sha, len(scenarios)),
+            tags,
+            run_name=f"{config.model} {config.strategy}",
+            parent_run_id=config.parent_run_id,
+        )
+    return Plan(config, scenarios, sha, catalog, strategy, run)
+
+
+def execute(plan: Plan, on_progress: Progress | None = None) -> list[ResultRecord]:
+    """Run every trial not yet in the results log; return all records in suite order."""
+    path = tracking.results_path(plan.run.run_id)
+    results.repair(path)
+    done = results.done(results.read(path))
+    trials = plan.config.trials or 1
+    jobs = [(s, t) for s in plan.scenarios for t in range(trials) if (s.id, t) not in done]
+    total, matched, scored_calls = len(plan.scenarios) * trials, 0, 0
+    finished = total - len(jobs)
+    pool = ThreadPoolExecutor(max_workers=plan.config.concurrency, thread_name_prefix="trial")
+    try:
+        futures = [pool.submit(run_trial, plan, scenario, trial) for scenario, trial in jobs]
+        for future in as_completed(futures):
+            record = future.result()
+            results.append(path, ResultRecord.model_validate(redact(record.model_dump(mode="json"))))
+            num, den = proportions(tally([record.scored]))["call_accuracy"]
+            matched, scored_calls, finished = matched + num, scored_calls + den, finished + 1
+            if on_progress:
+                on_progress(finished, total, matched / scored_calls if scored_calls else None)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return collect(plan, path)
+
+
+def collect(plan: Plan, path: Path) -> list[ResultRecord]:
+    """This run's records from its log: only the planned (scenario, trial) pairs, in suite order."""
+    wanted = {(s.id, t) for s in plan.scenarios for t in range(plan.config.trials or 1)}
+    records = [r for r in results.read(path) if (r.scored.scenario_id, r.scored.trial) in wanted]
+    return results.in_suite_order(records, [s.id for s in plan.scenarios])
+
+
+def run_trial(plan: Plan, scenario: Scenario, trial: int) -> ResultRecord:
+    """Run and score one trial; an unexpected failure becomes a failed trial, not a crash."""
+    config, started = plan.config, time.perf_counter()
+    try:
+        trace = run_scenario(
+            scenario,
+            model=config.model,
+            strategy=plan.strategy,
+            catalog=plan.catalog,
+            trial=trial,
+            settings=config.settings,
+        )
+    except Exception as exc:  # noqa: BLE001 - one trial's failure must not stop the run
+        trace = Trace(
+            scenario_id=scenario.id,
+            trial=trial,
+            model=config.model,
+            strategy=plan.strategy.name,
+            messages=[],
+            turns=[],
+            latency_s=time.perf_counter() - started,
+            error=f"run_error: {type(exc).__name__}: {exc}",
+        )
+    if scenario.id not in plan.golds:
+        plan.golds[scenario.id] = gold_replay(scenario, plan.catalog)
+    return ResultRecord(
+        scored=score_scenario(scenario, trace, plan.catalog, plan.golds[scenario.id]), trace=trace
+    )
+
+
+def finalize(plan: Plan, records: list[ResultRecord], seconds: float) -> RunSummary:
+    """Summarise the records and log everything to the run; mark it finished."""
+    run_id, trials = plan.run.run_id, plan.config.trials or 1
+    scored = [r.scored for r in records]
+    result = report.summary(scored, trials)
+    failed = sum(r.scored.error is not None for r in records)
+    extra = {"trials_failed": failed, "trials_run": len(records)}
+    tracking.log_metrics(run_id, {**report.flat_metrics(result), **extra})
+    tracking.log_table(run_id, [report.scenario_row(r) for r in records], "scenarios.json")
+    tracking.log_dict(run_id, {k: result[k] for k in ("by_category", "by_tool")}, "breakdown.json")
+    failures = report.failures(records, plan.scenarios)
+    tracking.log_text(run_id, "".join(json.dumps(row) + "\n" for row in failures), "failures.jsonl")
+    for name, fig in (
+        ("confusion.png", figures.confusion_figure(confusion(scored))),
+        ("accuracy_by_category.png", figures.category_figure(result["by_category"])),
+    ):
+        tracking.log_figure(run_id, fig, name)
+        figures.close(fig)
+    log = tracking.results_path(run_id)
+    atomic_write_text(log, "".join(r.model_dump_json() + "\n" for r in records))  # suite order, no strays
+    with tempfile.TemporaryDirectory() as folder:
+        ordered = Path(folder) / tracking.RESULTS_ARTIFACT
+        shutil.copyfile(log, ordered)
+        tracking.log_artifact(run_id, ordered)
+    tracking.log_traces(plan.run, records, plan.catalog.schemas())
+    tracking.set_status(run_id, "FINISHED")
+    config = plan.config
+    return RunSummary(
+        run_id=run_id,
+        experiment_id=plan.run.experiment_id,
+        experiment=plan.run.experiment,
+        model=config.model,
+        strategy=config.strategy,
+        suite=str(config.suite),
+        suite_sha256=plan.sha256,
+        scenarios=len(plan.scenarios),
+        trials=trials,
+        failed=failed,
+        seconds=seconds,
+        ui_path=tracking.ui_path(plan.run),
+        result=result,
+        records=records,
+    )
+
+
+def settings_for(retries: int, retry_delay_s: float, timeout_s: float = 60.0) -> AgentSettings:
+    """Agent settings with a retry policy for transient model errors (rate limits, timeouts)."""
+    return AgentSettings(
+        timeout_s=timeout_s, retry=RetryPolicy(max_retries=retries, base_delay_s=retry_delay_s)
+    )
