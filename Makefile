@@ -10,7 +10,7 @@ DEV     := scenarios/dev.jsonl
 TRAIN   := scenarios/train.jsonl
 TEST    := scenarios/test.jsonl
 
-.PHONY: install test test-fast lint suite ui scenarios ladder export pipeline bench clean
+.PHONY: install test test-fast lint suite ui scenarios ladder train-run export pipeline bench clean
 
 install: $(STAMP)
 
@@ -38,6 +38,22 @@ ui: install
 
 scenarios: install
 	$(LAB) scenarios generate --seed 7 --out scenarios
+
+# The prompting ladder on dev: zero_shot -> instructed -> few_shot -> workflow until call_accuracy >= 0.95.
+ladder: install
+	$(LAB) ladder --model $(MODEL) --suite $(DEV) --target 0.95 --concurrency 16
+
+# A train-split run of the embedded model: the failures `make export` turns into fine-tuning data.
+EXPORT_STRATEGY ?= instructed
+TRAIN_LIMIT     ?= 80
+train-run: install
+	$(LAB) run --model $(MODEL) --strategy $(EXPORT_STRATEGY) --suite $(TRAIN) --limit $(TRAIN_LIMIT) --concurrency 16
+
+# Fine-tuning data from the latest train-split run of the model (made first if there is none).
+export: install
+	$(PY) -c "from lab.tracking import latest_run as l; raise SystemExit(l('$(MODEL)', 'train') is None)" \
+		|| $(MAKE) train-run
+	$(LAB) export --run latest --model $(MODEL) --out exports/latest
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis
