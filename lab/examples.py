@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from lab.strategies import ask_for
 from lab.types import Expect, ExpectedCall, MadeCall, Scenario, Trace, TurnScore, TurnTrace
 
 if TYPE_CHECKING:
@@ -139,17 +140,11 @@ def _with_results(groups: list[list[ExpectedCall]], results: list[Any]) -> list[
     return [[(call.name, dict(call.arguments), next(flat)) for call in group] for group in groups]
 
 
-def clarify_question(expect: Expect) -> str:
-    """A clarifying question that names the missing detail."""
-    keyword = expect.clarify.keywords[0] if expect.clarify else "details"
-    return f"Could you please tell me the {keyword}?"
-
-
 def gold_turn(scenario: Scenario, index: int, results: list[Any], weight: int) -> list[Message]:
     """The gold assistant behaviour of one turn (without the user message or a closing reply)."""
     expect = scenario.turns[index].expect
     if expect.kind == "clarify":
-        return [{"role": "assistant", "content": clarify_question(expect), "weight": weight}]
+        return [{"role": "assistant", "content": ask_for(expect.clarify), "weight": weight}]
     if expect.kind == "no_call":
         return [{"role": "assistant", "content": NO_CALL_REPLY, "weight": weight}]
     return calls_messages(_with_results(gold_groups(expect), results), f"call_{index}", weight)

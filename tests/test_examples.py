@@ -9,6 +9,7 @@ import pytest
 from lab.examples import DONE_REPLY, LOOKED_UP_REPLY, build_example, error_types, gold_results
 from lab.ftformats import hf_problems, openai_problems, to_hf, to_openai
 from lab.score import score_scenario
+from lab.strategies import ask_for
 from lab.types import MadeCall, ModelCall, Scenario, Trace, TurnTrace
 from tools import CATALOG
 
@@ -160,7 +161,7 @@ def test_failing_turn_gets_gold_history_and_gold_calls(scored) -> None:
     assert example.messages[5]["content"] == "Your order A-1001 is pending."
     assert example.messages[7] == {
         "role": "assistant",
-        "content": "Could you please tell me the reason?",
+        "content": ask_for(SCENARIO.turns[1].expect.clarify),
         "weight": 0,
     }
     # ordered gold calls: one per message, the first one's real result between, ending on the second
