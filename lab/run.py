@@ -149,15 +149,16 @@ def _merge_stored(config: RunConfig, params: dict[str, str]) -> RunConfig:
     merged = {}
     for key in RESUMABLE:
         stored, given = parse(key, params.get(key, "")), getattr(config, key)
-        same = (
-            Path(given).resolve() == Path(stored).resolve()
-            if isinstance(stored, Path)
-            else str(given) == str(stored)
-        )
-        if given is not None and stored is not None and not same:
+        if given is not None and stored is not None and not _same(given, stored):
             raise BadInput("--resume", f"the run has {key}={stored}, not {given}")
         merged[key] = stored if stored is not None else given
     return replace(config, **merged)
+
+
+def _same(given: Any, stored: Any) -> bool:
+    if isinstance(stored, Path):
+        return Path(given).resolve() == stored.resolve()
+    return str(given) == str(stored)
 
 
 def prepare(config: RunConfig) -> Plan:
