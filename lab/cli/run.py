@@ -88,6 +88,8 @@ def run_command(
         emit(run_suite(config).as_json())
         return
     console = Console()
+    if not console.is_terminal:  # piped or logged: wide enough that the tables do not wrap
+        console = Console(width=max(console.width, 140))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -96,17 +98,22 @@ def run_command(
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("trials", total=None, accuracy="-", rate="")
-        started, resumed_at = time.monotonic(), {}
+    progress = Progress(*columns, console=console, transient=False)
+    task = progress.add_task("trials", total=None, accuracy="-", rate="")
+    started, resumed_at = time.monotonic(), {}
 
-        def on_progress(done: int, total: int, accuracy: float | None) -> None:
-            resumed_at.setdefault("done", done - 1)  # trials already done before this process started
-            rate = (done - resumed_at["done"]) / max(time.monotonic() - started, 1e-9)
-            shown = f"{accuracy:.3f}" if accuracy is not None else "-"
-            progress.update(task, completed=done, total=total, accuracy=shown, rate=f"{rate:.2f} trials/s")
+    def on_progress(done: int, total: int, accuracy: float | None) -> None:
+        progress.start()  # from the first finished trial on: bad input never leaves a bar behind
+        resumed_at.setdefault("done", done - 1)  # trials already done before this process started
+        rate = (done - resumed_at["done"]) / max(time.monotonic() - started, 1e-9)
+        shown = f"{accuracy:.3f}" if accuracy is not None else "-"
+        progress.update(task, completed=done, total=total, accuracy=shown, rate=f"{rate:.2f} trials/s")
 
+    try:
         summary = run_suite(config, on_progress)
+    finally:
+        if progress.live.is_started:
+            progress.stop()
     print_summary(console, summary)
 
 
