@@ -108,6 +108,15 @@ def split_families(families: set[str], seed: int, val_share: float = VAL_SHARE) 
     return set(ordered[n_val:]), set(ordered[:n_val])
 
 
+def split_examples(examples: list[Example], seed: int) -> dict[str, list[Example]]:
+    """``{"train": [...], "val": [...]}`` by phrasing family, so val shares no family with train."""
+    train, val = split_families({e.family for e in examples}, seed)
+    return {
+        "train": [e for e in examples if e.family in train],
+        "val": [e for e in examples if e.family in val],
+    }
+
+
 def counts(examples: list[Example]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Calls taught per tool, examples per category, failing examples per error type."""
     tools = Counter(name for e in examples for name in e.tools)

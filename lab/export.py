@@ -75,10 +75,17 @@ def check_out_dir(out: Path) -> None:
 
 def load_source(run_id: str) -> RunSource:
     """The run's params, results and scenarios; the suite must be the file the run used."""
-    params = tracking.run_params(run_id)
+    run = tracking.find_run(run_id)
+    params = run.params
     missing = [key for key in ("model", "strategy", "suite") if key not in params]
-    if missing:
-        raise BadInput(run_id, f"not a scenario run (no {', '.join(missing)} param)")
+    if run.tags.get("lab.kind", "suite") != "suite" or missing:
+        raise BadInput(
+            run_id, f"not a suite run (a {run.tags.get('lab.kind')} run; use the id `lab run` printed)"
+        )
+    if run.status != "FINISHED":
+        raise BadInput(
+            run_id, f"the run is {run.status}; finish it (lab run --resume {run_id}) before exporting"
+        )
     suite = Path(params["suite"])
     if not suite.exists():
         raise BadInput(run_id, f"the run's suite file {suite} does not exist")
@@ -175,11 +182,7 @@ def export_run(
     if not examples:
         hint = "it has no correct turns" if from_passing else "it has no failing turns; try --include-passing"
         raise BadInput(run_id, f"nothing to export: {hint}")
-    train_families, val_families = dataset.split_families({e.family for e in examples}, seed)
-    splits = {
-        "train": [e for e in examples if e.family in train_families],
-        "val": [e for e in examples if e.family in val_families],
-    }
+    splits = dataset.split_examples(examples, seed)
     rendered = {split: dataset.render(items, catalog.schemas(), run_id) for split, items in splits.items()}
     rows = {fmt: {split: rendered[split][fmt] for split in splits} for fmt in dataset.FORMATS}
     manifest = build_manifest(

@@ -184,3 +184,16 @@ def test_dev_and_test_runs_are_refused_with_exit_2(lab_dir, split, monkeypatch, 
     assert f"error: {run_id}: run is on the {split} split" in err
     assert not out.exists()
     assert not [p for p in lab_dir.iterdir() if p.name.startswith(f".{out.name}")]
+
+
+def test_unfinished_and_non_suite_runs_are_refused(lab_dir) -> None:
+    params = {"model": CHAOS, "strategy": "zero_shot", "suite": str(lab_dir / "train.jsonl")}
+    running = tracking.start_run("train", params, {"lab.kind": "suite", "lab.split": "train"})
+    with pytest.raises(BadInput) as error:
+        export_run(running.run_id, lab_dir / "unfinished")
+    assert error.value.where == running.run_id and "RUNNING" in error.value.reason
+    ladder = tracking.start_run("train", params, {"lab.kind": "ladder"})
+    tracking.set_status(ladder.run_id, "FINISHED")
+    with pytest.raises(BadInput, match="not a suite run"):
+        export_run(ladder.run_id, lab_dir / "ladder")
+    assert not (lab_dir / "unfinished").exists() and not (lab_dir / "ladder").exists()
