@@ -6,7 +6,8 @@ does not fit the ``Scenario`` contract, a duplicate id, or an empty file. ``vali
 reports every problem of a file instead, and also checks each scenario against a tool
 catalog: known tools, gold arguments valid for the tool's schema, well-formed turn
 expectations, and a replay of the gold calls on the fixture in which tools fail exactly
-where ``ExpectedCall.error`` says, with that code. Blank lines are skipped. Nothing here
+where ``ExpectedCall.error`` says, with that code. ``load_suite`` (what a run reads) does
+both and raises on the first problem. Blank lines are skipped. Nothing here
 writes files or knows the shop's domain.
 """
 
@@ -33,6 +34,19 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     for where, parsed in _parse(Path(path)):
         if isinstance(parsed, str):
             raise BadInput(where, parsed)
+        scenarios.append(parsed)
+    return scenarios
+
+
+def load_suite(path: str | Path, catalog: Catalog) -> list[Scenario]:
+    """Read a scenario file a run can use: strict like ``load_scenarios``, and every scenario
+    checked against ``catalog`` as ``validate_file`` does (known tools, valid gold arguments, gold
+    replay); raises ``BadInput`` naming the line of the first problem."""
+    scenarios = []
+    for where, parsed in _parse(Path(path)):
+        problems = [parsed] if isinstance(parsed, str) else check_scenario(parsed, catalog)
+        if problems:
+            raise BadInput(where, problems[0])
         scenarios.append(parsed)
     return scenarios
 
