@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from labcli import ROOT, invoke, store_uri
+from labcli import ROOT, invoke
+from mlflow_store import fresh_store
 
 from lab import tracking
 from lab.catalog import load_catalog
@@ -55,7 +56,7 @@ def lab_run(*extra: str) -> Run:
 def store(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("faults") / "store"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", store_uri(folder))
+        fresh_store(folder, mp)
         yield folder
 
 
