@@ -4,6 +4,7 @@ The batched, prefix-reusing decoder is checked against plain single-sequence ``g
 forward pass; the provider is exercised through ``litellm.completion`` like any other model.
 """
 
+import asyncio
 import json
 import threading
 import time
@@ -173,6 +174,28 @@ def test_concurrent_requests_are_batched_and_match_plain(tiny_dir, engine):
     plain = [_ask(tiny_dir, u, max_tokens=6, batching=False) for u in users]
     assert [r.choices[0].message.content for r in batched] == [r.choices[0].message.content for r in plain]
     assert max(engine.batcher.batch_sizes) > 1
+
+
+def test_async_requests_are_batched_too(tiny_dir, engine):
+    local.register()
+    messages = [[SYSTEM, {"role": "user", "content": u}] for u in USERS]
+
+    async def ask_all():
+        model = f"local/{tiny_dir}"
+        calls = [litellm.acompletion(model=model, messages=m, tools=TOOLS, max_tokens=4) for m in messages]
+        return await asyncio.gather(*calls)
+
+    before = len(engine.batcher.batch_sizes)
+    replies = asyncio.run(ask_all())
+    expected = [_ask(tiny_dir, u, max_tokens=4, batching=False).choices[0].message.content for u in USERS]
+    assert [r.choices[0].message.content for r in replies] == expected
+    assert max(engine.batcher.batch_sizes[before:]) > 1
+
+
+def test_a_request_not_served_in_time_is_a_timeout(tiny_dir, engine):
+    local.register()
+    with pytest.raises(litellm.Timeout):
+        _ask(tiny_dir, USERS[0], max_tokens=2, timeout=0.001)  # the batcher's window alone is 30 ms
 
 
 def test_response_carries_openai_tool_calls_and_malformed_flag():

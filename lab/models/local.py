@@ -83,7 +83,7 @@ class Engine:
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
-            future.cancel()
+            future.cancel()  # still queued: it will not run
             raise TimeoutError(f"no reply within {timeout} s") from None
 
     def complete_plain(self, request: Request) -> Completion:
@@ -161,6 +161,17 @@ def _timeout_s(timeout: Any) -> float | None:
     return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
 
 
+def _request(messages: list, options: dict) -> Request:
+    """The prompt and token budget of one litellm call."""
+    prefix, suffix = toolformat.render_prompt(messages, options.get("tools") or [])
+    budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
+    return Request(prefix, suffix, int(budget))
+
+
+def _timed_out(model: str, timeout: Any) -> litellm.Timeout:
+    return litellm.Timeout(f"no reply within {timeout} s", model=f"local/{model}", llm_provider="local")
+
+
 class LocalProvider(CustomLLM):
     """litellm's handler for ``local/...`` models (register it with ``register()``)."""
 
@@ -175,21 +186,38 @@ class LocalProvider(CustomLLM):
         **kwargs: Any,
     ) -> ModelResponse:
         options = optional_params or {}
-        engine = get_engine(model)
-        prefix, suffix = toolformat.render_prompt(messages, options.get("tools") or [])
-        budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
-        request = Request(prefix, suffix, int(budget))
+        engine, request = get_engine(model), _request(messages, options)
         try:
             if options.get("batching", True):
                 completion = engine.complete(request, _timeout_s(timeout))
             else:
                 completion = engine.complete_plain(request)
-        except TimeoutError as error:
-            raise litellm.Timeout(str(error), model=f"local/{model}", llm_provider="local") from None
+        except TimeoutError:
+            raise _timed_out(model, timeout) from None
         return to_response(model_response, model, completion)
 
-    async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
-        return await asyncio.to_thread(self.completion, *args, **kwargs)
+    async def acompletion(  # type: ignore[override]
+        self,
+        model: str,
+        messages: list,
+        *args: Any,
+        model_response: ModelResponse,
+        optional_params: dict,
+        timeout: Any = None,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        """Like ``completion``, awaiting the batch without holding a thread per request."""
+        options = optional_params or {}
+        engine = await asyncio.to_thread(get_engine, model)
+        request = _request(messages, options)
+        if not options.get("batching", True):
+            return to_response(model_response, model, await asyncio.to_thread(engine.complete_plain, request))
+        future = engine.batcher.submit(request)
+        try:
+            completion = await asyncio.wait_for(asyncio.wrap_future(future), _timeout_s(timeout))
+        except TimeoutError:
+            raise _timed_out(model, timeout) from None
+        return to_response(model_response, model, completion)
 
 
 def register() -> None:

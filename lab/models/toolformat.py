@@ -39,6 +39,7 @@ _CALL_START = re.compile(r'[{\[]\s*\{?\s*"(?:name|function)"\s*:')
 _FENCE = re.compile(r"```[a-zA-Z]*")
 _CLOSING = re.compile(r"[\s`}\]]*" + re.escape(CALL_CLOSE))
 _JSON = json.JSONDecoder()
+_DESCRIBED_EXAMPLE = re.compile(r"\b(?:like|e\.g\.)\s+([^\s,;]+?)[.,;]?(?:\s|$)")
 _TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "object": "obj"}
 
 
@@ -61,7 +62,7 @@ class Parsed:
 
 
 def _type_name(schema: Mapping[str, Any]) -> str:
-    """A short type for one JSON-schema node: ``str``, ``a|b|c`` for enums, ``list[int]``, ``str|None``."""
+    """A short type for one JSON-schema node: ``str``, ``a|b|c`` for enums, ``list[int]`` (null dropped)."""
     if "enum" in schema:
         return "|".join(str(v) for v in schema["enum"])
     for key in ("anyOf", "oneOf"):
@@ -78,15 +79,26 @@ def _type_name(schema: Mapping[str, Any]) -> str:
     return _TYPE_NAMES.get(kind, kind)
 
 
+def _example(schema: Mapping[str, Any]) -> Any:
+    """The schema's first example, else one named in its description ("like A-1234", "e.g. +1555...")."""
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return examples[0]
+    match = _DESCRIBED_EXAMPLE.search(schema.get("description") or "")
+    return match.group(1) if match else None
+
+
 def _render_param(name: str, schema: Mapping[str, Any], required: bool) -> str:
     """``name: type`` plus an example, a range and a default when the schema gives them."""
     text = f"{name}{'' if required else '?'}: {_type_name(schema)}"
-    examples = schema.get("examples")
-    if isinstance(examples, list) and examples:
-        text += f" {json.dumps(examples[0], ensure_ascii=False)}"
-    low, high = schema.get("minimum", schema.get("exclusiveMinimum")), schema.get("maximum")
+    example = _example(schema)
+    if example is not None:
+        text += f" {json.dumps(example, ensure_ascii=False)}"
+    low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None or high is not None:
         text += f" {'' if low is None else low}..{'' if high is None else high}"
+    elif schema.get("exclusiveMinimum") is not None:
+        text += f" >{schema['exclusiveMinimum']}"
     if not required and schema.get("default") is not None:
         text += f"={json.dumps(schema['default'], ensure_ascii=False)}"
     return text
