@@ -280,9 +280,9 @@ def log_export(
     )
     try:
         tracking.log_metrics(run.run_id, dataset.export_metrics(manifest))
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            parent = path.parent.relative_to(folder).as_posix()
-            tracking.log_artifact(run.run_id, path, "dataset" if parent == "." else f"dataset/{parent}")
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):  # all JSON text
+            name = f"dataset/{path.relative_to(folder).as_posix()}"
+            tracking.log_text(run.run_id, path.read_text(encoding="utf-8"), name)  # secrets masked
         with warnings.catch_warnings():  # MLflow warns about its own source registry and pandas
             warnings.simplefilter("ignore")
             tracking.log_dataset(
