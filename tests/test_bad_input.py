@@ -1,0 +1,236 @@
+"""The bad-input catalogue, one test each, through the real `lab` command.
+
+Every case must end in ONE message on stderr, ``error: WHERE: reason`` with WHERE the file and
+line (``FILE:LINE``), the option (``--model``) or the run id, exit status 2, no traceback, and
+nothing half-done: no MLflow run opened, no results log line, nothing in an ``--out`` folder.
+Stores are throwaway SQLite files under tmp_path; the repository's mlruns/ is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from labcli import ROOT, Outcome, files_under, invoke, results_lines, run_count, run_lab, store_uri
+from mlflow_store import fresh_store
+
+DEV = ROOT / "scenarios" / "dev.jsonl"
+GOOD = json.loads(DEV.read_text(encoding="utf-8").splitlines()[0])  # dev-0001: clarify, then list_orders
+NO_SUCH_RUN = "0123456789abcdef0123456789abcdef"
+
+
+def assert_bad_input(outcome: Outcome, where: str, *words: str) -> str:
+    """Exit 2, nothing on stdout, exactly one ``error: WHERE: ...`` line on stderr; returns the reason."""
+    assert outcome.code == 2, outcome
+    assert outcome.out == "", outcome
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1, outcome.err
+    assert lines[0].startswith(f"error: {where}: "), lines[0]
+    assert "Traceback" not in outcome.err
+    reason = lines[0].removeprefix(f"error: {where}: ")
+    for word in words:
+        assert word in reason.lower(), reason
+    return reason
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty throwaway store for commands that should fail before touching it."""
+    folder = tmp_path / "store"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store_uri(folder))
+    return folder
+
+
+def suite_file(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def lines(*scenarios: dict) -> str:
+    return "".join(json.dumps(s) + "\n" for s in scenarios)
+
+
+def second(**changes: object) -> dict:
+    """A second scenario: dev-0001 under another id, with ``changes`` applied."""
+    return {**GOOD, "id": "dev-9999", **changes}
+
+
+def with_gold_call(**changes: object) -> dict:
+    """dev-0001 under another id with its gold list_orders call changed."""
+    scenario = json.loads(json.dumps(second()))
+    call = scenario["turns"][1]["expect"]["calls"][0]
+    assert call["name"] == "list_orders"
+    call.update(changes)
+    return scenario
+
+
+def run_suite(suite: Path) -> Outcome:
+    """`lab run --json` of the scripted oracle on ``suite``."""
+    return invoke(
+        "run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", str(suite), "--json"
+    )
+
+
+def assert_nothing_ran(store: Path) -> None:
+    assert run_count(store) == 0
+    assert results_lines(store) == 0
+
+
+# --------------------------------------------------------------------------- scenario files
+
+
+def test_malformed_json_line(store: Path, tmp_path: Path) -> None:
+    text = json.dumps(GOOD) + "\n" + json.dumps(second())[:-25] + "\n"
+    suite = suite_file(tmp_path, "malformed.jsonl", text)
+    assert_bad_input(run_suite(suite), f"{suite}:2", "bad json")
+    assert_nothing_ran(store)
+
+
+def test_unknown_field(store: Path, tmp_path: Path) -> None:
+    suite = suite_file(tmp_path, "unknown_field.jsonl", lines(GOOD, second(colour="red")))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "colour")
+    assert_nothing_ran(store)
+
+
+def test_wrong_type_of_a_field(store: Path, tmp_path: Path) -> None:
+    suite = suite_file(tmp_path, "wrong_type.jsonl", lines(GOOD, second(turns="hello")))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "turns")
+    assert_nothing_ran(store)
+
+
+def test_wrong_type_of_a_gold_argument(store: Path, tmp_path: Path) -> None:
+    bad = with_gold_call(arguments={"customer_id": 7068})
+    suite = suite_file(tmp_path, "wrong_argument_type.jsonl", lines(GOOD, bad))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "list_orders")
+    assert_nothing_ran(store)
+
+
+def test_duplicate_ids(store: Path, tmp_path: Path) -> None:
+    suite = suite_file(tmp_path, "duplicate.jsonl", lines(GOOD, second(), GOOD))
+    assert_bad_input(run_suite(suite), f"{suite}:3", "duplicate", GOOD["id"].lower())
+    assert_nothing_ran(store)
+
+
+def test_unknown_tool_in_gold_calls(store: Path, tmp_path: Path) -> None:
+    bad = with_gold_call(name="launch_rockets")
+    suite = suite_file(tmp_path, "unknown_tool.jsonl", lines(GOOD, bad))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "unknown tool", "launch_rockets")
+    assert_nothing_ran(store)
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n\t\n"], ids=["zero_bytes", "blank_lines"])
+def test_empty_file(store: Path, tmp_path: Path, content: str) -> None:
+    suite = suite_file(tmp_path, "empty.jsonl", content)
+    assert_bad_input(run_suite(suite), f"{suite}:1", "empty")
+    assert_nothing_ran(store)
+
+
+def test_binary_garbage(store: Path, tmp_path: Path) -> None:
+    garbage = b"\x89PNG\r\n\x1a\n" + random.Random(8).randbytes(64 * 1024)
+    suite = suite_file(tmp_path, "garbage.jsonl", garbage)
+    assert_bad_input(run_suite(suite), f"{suite}:1", "utf-8")
+    assert_nothing_ran(store)
+
+
+def test_very_long_line(store: Path, tmp_path: Path) -> None:
+    huge = second(turns=[{"user": "x" * 3_000_000, "expect": {"kind": "no_call"}}])
+    suite = suite_file(tmp_path, "long.jsonl", lines(GOOD, huge))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "longer than")
+    assert_nothing_ran(store)
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize(
+    ("model", "named"),
+    [
+        ("nonsense", "'nonsense'"),
+        ("openai/", "'openai/'"),
+        ("scripted/bogus", "'bogus'"),
+        ("madeup/some-model", "'madeup'"),
+    ],
+)
+def test_bad_model_string(store: Path, model: str, named: str) -> None:
+    outcome = invoke("run", "--model", model, "--strategy", "zero_shot", "--suite", str(DEV), "--json")
+    assert_bad_input(outcome, "--model", named)
+    assert_nothing_ran(store)
+
+
+def test_bad_model_string_in_the_console_script(tmp_path: Path) -> None:
+    """The installed `lab` script itself: the same single line, no traceback, no run."""
+    store = tmp_path / "store"
+    outcome = run_lab(
+        "run", "--model", "nonsense", "--strategy", "zero_shot", "--suite", str(DEV),
+        env={"MLFLOW_TRACKING_URI": store_uri(store)},
+    )  # fmt: skip
+    assert_bad_input(outcome, "--model", "'nonsense'")
+    assert not store.exists()
+
+
+# --------------------------------------------------------------------------- run ids
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory):
+    """A store with one tiny finished run on the dev pack and one on the test pack."""
+    folder = tmp_path_factory.mktemp("runs") / "store"
+    with pytest.MonkeyPatch.context() as mp:
+        fresh_store(folder, mp)
+        ids = {}
+        for split in ("dev", "test"):
+            suite = ROOT / "scenarios" / f"{split}.jsonl"
+            outcome = invoke(
+                "run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", str(suite),
+                "--limit", "1", "--retry-delay", "0", "--json",
+            )  # fmt: skip
+            assert outcome.code == 0, outcome
+            ids[split] = json.loads(outcome.out)["run_id"]
+        yield folder, ids, mp
+
+
+def unchanged(folder: Path, action) -> Outcome:
+    """Run ``action`` and check it opened no MLflow run and wrote no results line."""
+    before = (run_count(folder), results_lines(folder))
+    outcome = action()
+    assert (run_count(folder), results_lines(folder)) == before
+    return outcome
+
+
+def test_export_of_a_run_id_that_does_not_exist(runs, tmp_path: Path) -> None:
+    folder, _, _ = runs
+    out = tmp_path / "export"
+    outcome = unchanged(folder, lambda: invoke("export", "--run", NO_SUCH_RUN, "--out", str(out)))
+    assert_bad_input(outcome, NO_SUCH_RUN, "no mlflow run")
+    assert files_under(out) == [] and list(tmp_path.iterdir()) == []
+
+
+def test_compare_with_a_run_id_that_does_not_exist(runs) -> None:
+    folder, ids, _ = runs
+    for baseline, candidate in ((NO_SUCH_RUN, ids["dev"]), (ids["dev"], NO_SUCH_RUN)):
+        compare = ("compare", "--baseline", baseline, "--candidate", candidate)
+        assert_bad_input(unchanged(folder, lambda c=compare: invoke(*c)), NO_SUCH_RUN, "no mlflow run")
+
+
+def test_resume_of_a_run_id_that_does_not_exist(runs) -> None:
+    folder, _, _ = runs
+    outcome = unchanged(folder, lambda: invoke("run", "--resume", NO_SUCH_RUN, "--json"))
+    assert_bad_input(outcome, "--resume", "no mlflow run")
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_export_of_a_dev_or_test_run(runs, tmp_path: Path, split: str) -> None:
+    folder, ids, _ = runs
+    out = tmp_path / "export"
+    outcome = unchanged(folder, lambda: invoke("export", "--run", ids[split], "--out", str(out)))
+    assert_bad_input(outcome, ids[split], f"{split} split", "train")
+    assert files_under(out) == [] and list(tmp_path.iterdir()) == []
+
+
+def test_comparison_across_suites(runs) -> None:
+    folder, ids, _ = runs
+    compare = ("compare", "--baseline", ids["dev"], "--candidate", ids["test"])
+    assert_bad_input(unchanged(folder, lambda: invoke(*compare)), "--candidate", "same suite")
