@@ -10,6 +10,7 @@ score, run scenarios or draw figures.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import sys
@@ -39,6 +40,7 @@ LOCKED_MARKERS = ("database is locked", "database table is locked", "database sc
 T = TypeVar("T")
 _clients: dict[str, MlflowClient] = {}
 _configured: dict[str, str] = {}
+logging.getLogger("mlflow").setLevel(logging.WARNING)  # store creation and exit flushes are not news
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,7 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
             assert time.monotonic() < deadline, "mlflow server did not start within 120 s"
             time.sleep(0.5)
         monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+        monkeypatch.chdir(tmp_path)  # the local results log of a server run goes to ./mlruns/results
         summary = run_suite(
             RunConfig(
                 model="scripted/oracle", strategy="zero_shot", suite=DEV, limit=3, experiment="server-test"
@@ -169,6 +170,9 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
         assert run.status == "FINISHED" and run.metrics["call_accuracy"] == 1.0
         assert len(tracking.run_traces(run)) == 3
         assert "scenarios.json" in tracking.artifacts(run.run_id)
+        assert (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").exists()
+        (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").unlink()  # now the artifact is the source
+        assert [r.scored for r in tracking.load_results(run.run_id)] == [r.scored for r in summary.records]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
