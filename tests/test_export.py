@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from mlflow_store import fresh_store
 
 from lab import tracking
 from lab.catalog import load_catalog
@@ -18,7 +19,6 @@ from lab.generate import generate
 from lab.run import RunConfig, run_suite, settings_for
 from lab.scenarios import load_scenarios, suite_sha256
 from lab.strategies import make_strategy
-from tests.mlflow_store import fresh_store
 
 CHAOS = "scripted/chaos-3"
 FAST = settings_for(retries=3, retry_delay_s=0.001, timeout_s=5.0)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mlflow_store import fresh_store
 
 from lab import tracking
 from lab.generate import generate
 from lab.ladder import LADDER, Rung, decide, intervals_overlap, is_plateau, recent_gain, run_ladder
 from lab.run import settings_for
-from tests.mlflow_store import fresh_store
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
