@@ -1,11 +1,12 @@
 """Training data for ``lab tune``: find an export's files, read its rows, turn them into token ids.
 
 An export folder (lab/export.py) holds ``FORMAT/SPLIT.jsonl`` and a ``manifest.json`` mapping
-formats to files. Every weight-1 assistant message of a row becomes one training item: the prompt
-is the conversation before it, rendered by lab/models/toolformat.py exactly as inference renders
-it (shared prefix + suffix, each tokenized as inference tokenizes it), and the target is that
-message as the model must write it. Labels are -100 on prompt tokens, so only targets are learnt.
-This module does not train (lab/tune.py) and does not choose examples (lab/export.py).
+formats to files. Every weight-1 assistant message of a row is a target; its prompt is the
+conversation before it, rendered by lab/models/toolformat.py exactly as inference renders it: a
+shared prefix (system prompt and tool catalog, the same for every row of a strategy) and the
+dialogue so far. All targets of a row ride in one sequence after the prefix; labels are -100 on
+everything but the targets, so only they are learnt. Batches hold rows of one prefix, sorted by
+length. This module does not train (lab/lora.py) and does not choose examples (lab/export.py).
 """
 
 from __future__ import annotations
@@ -21,14 +22,6 @@ from lab.errors import BadInput
 from lab.models import toolformat
 
 IGNORE = -100
-
-
-@dataclass(frozen=True)
-class Item:
-    """One training sequence: token ids and labels (-100 where no loss is taken)."""
-
-    input_ids: list[int]
-    labels: list[int]
 
 
 def data_file(data_dir: str | Path, fmt: str = "hf", split: str = "train") -> Path:
@@ -81,7 +74,8 @@ def subset(rows: Sequence[dict[str, Any]], n: int | None, seed: int) -> list[dic
 
 
 def segments(row: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """``(prefix, suffix, target)`` for every weight-1 assistant message of a row."""
+    """``(prefix, suffix, target)`` for every weight-1 assistant message of a row: its prompt as
+    inference renders it (shared prefix, then the dialogue so far) and what the model must write."""
     messages, tools = row["messages"], row.get("tools") or []
     for i, message in enumerate(messages):
         if message.get("role") == "assistant" and message.get("weight", 1) == 1:
@@ -89,56 +83,113 @@ def segments(row: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
             yield prefix, suffix, toolformat.render_target(message)
 
 
-class Encoder:
-    """Tokenizes prompts the way inference does, caching the shared prefix's ids."""
+def pieces(row: dict[str, Any]) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """A row as few sequences as possible: ``(prefix, [(text, is_target), ...])``.
 
-    def __init__(self, tokenizer: Any, max_tokens: int | None = None):
+    The prompt of a later target is the earlier prompt + the earlier target + what came between,
+    so one sequence carries every target of a row, each preceded by exactly the prompt inference
+    would see. A target whose prompt does not continue the sequence starts a new one.
+    """
+    sequences: list[tuple[str, list[tuple[str, bool]]]] = []
+    text = ""
+    for prefix, suffix, target in segments(row):
+        if sequences and sequences[-1][0] == prefix and suffix.startswith(text):
+            sequences[-1][1].append((suffix[len(text) :], False))
+        else:
+            sequences.append((prefix, [(suffix, False)]))
+        sequences[-1][1].append((target, True))
+        text = suffix + target
+    return sequences
+
+
+@dataclass(frozen=True)
+class Item:
+    """One training sequence after a shared prefix: token ids and labels (-100: no loss there).
+
+    ``prefix`` indexes ``Encoder.prefixes``; the sequence continues that prefix's tokens.
+    """
+
+    prefix: int
+    input_ids: list[int]
+    labels: list[int]
+
+
+class Encoder:
+    """Tokenizes like inference: the shared prefix on its own, then each piece of the dialogue.
+
+    Pieces are cut only where a target begins or ends; targets end with the end-of-turn special
+    token, and the prompt before a target ends with a newline, so the ids equal those of the
+    whole prompt tokenized at once (tests/test_tune.py checks this).
+    """
+
+    def __init__(self, tokenizer: Any):
         self.tokenizer = tokenizer
-        self.max_tokens = max_tokens
-        self._prefixes: dict[str, list[int]] = {}
+        self.prefixes: list[list[int]] = []
+        self._index: dict[str, int] = {}
 
     def ids(self, text: str) -> list[int]:
         """Token ids of a text, without special tokens added around it."""
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def item(self, prefix: str, suffix: str, target: str) -> Item:
-        """One training item; the prompt is cut from the left when ``max_tokens`` is exceeded."""
-        if prefix not in self._prefixes:
-            self._prefixes[prefix] = self.ids(prefix)
-        prompt = self._prefixes[prefix] + self.ids(suffix)
-        answer = self.ids(target)
-        if self.max_tokens is not None and len(prompt) + len(answer) > self.max_tokens:
-            prompt = prompt[max(0, len(prompt) + len(answer) - self.max_tokens) :]
-        return Item(prompt + answer, [IGNORE] * len(prompt) + answer)
+    def prefix(self, text: str) -> int:
+        """The index of a prefix's ids in ``prefixes``, tokenized once."""
+        if text not in self._index:
+            self._index[text] = len(self.prefixes)
+            self.prefixes.append(self.ids(text))
+        return self._index[text]
+
+    def items(self, row: dict[str, Any]) -> list[Item]:
+        """The training sequences of one row."""
+        result = []
+        for prefix, parts in pieces(row):
+            ids: list[int] = []
+            labels: list[int] = []
+            for text, is_target in parts:
+                piece = self.ids(text)
+                ids += piece
+                labels += piece if is_target else [IGNORE] * len(piece)
+            result.append(Item(self.prefix(prefix), ids, labels))
+        return result
 
 
 def encode_rows(rows: Sequence[dict[str, Any]], encoder: Encoder) -> list[Item]:
-    """Every training item of the rows, in row order."""
-    return [encoder.item(*segment) for row in rows for segment in segments(row)]
+    """Every training sequence of the rows, in row order."""
+    return [item for row in rows for item in encoder.items(row)]
+
+
+def targets(items: Sequence[Item]) -> int:
+    """How many tokens carry a loss."""
+    return sum(1 for item in items for label in item.labels if label != IGNORE)
 
 
 def batches(
     items: Sequence[Item], batch_size: int, pad_id: int, seed: int, epoch: int
-) -> list[dict[str, list]]:
-    """Batches of similar length (little padding), in a seeded order that changes per epoch.
+) -> list[dict[str, Any]]:
+    """Batches of one prefix and similar length (little padding), in a seeded order per epoch.
 
-    Items are sorted by length, cut into batches, and the batches shuffled. Each batch is
-    right-padded: ``input_ids`` with ``pad_id``, ``labels`` with -100, ``attention_mask`` 0.
+    Items are sorted by (prefix, length), cut into batches, and the batches shuffled. Each batch
+    is right-padded: ``input_ids`` with ``pad_id``, ``labels`` with -100, ``attention_mask`` 0;
+    ``prefix`` is the index of its shared prefix.
     """
-    order = sorted(range(len(items)), key=lambda i: len(items[i].input_ids))
-    groups = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    order = sorted(range(len(items)), key=lambda i: (items[i].prefix, len(items[i].input_ids)))
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and len(groups[-1]) < batch_size and items[groups[-1][0]].prefix == items[i].prefix:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
     random.Random(seed * 1000 + epoch).shuffle(groups)
-    result = []
-    for group in groups:
-        width = max(len(items[i].input_ids) for i in group)
-        result.append(
-            {
-                "input_ids": [_pad(items[i].input_ids, width, pad_id) for i in group],
-                "labels": [_pad(items[i].labels, width, IGNORE) for i in group],
-                "attention_mask": [_pad([1] * len(items[i].input_ids), width, 0) for i in group],
-            }
-        )
-    return result
+    return [_batch([items[i] for i in group], pad_id) for group in groups]
+
+
+def _batch(group: Sequence[Item], pad_id: int) -> dict[str, Any]:
+    width = max(len(item.input_ids) for item in group)
+    return {
+        "prefix": group[0].prefix,
+        "input_ids": [_pad(item.input_ids, width, pad_id) for item in group],
+        "labels": [_pad(item.labels, width, IGNORE) for item in group],
+        "attention_mask": [_pad([1] * len(item.input_ids), width, 0) for item in group],
+    }
 
 
 def _pad(values: list[int], width: int, fill: int) -> list[int]:

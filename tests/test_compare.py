@@ -9,6 +9,7 @@ from math import comb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mlflow_store import fresh_store
 
 from lab import results, tracking
 from lab.compare import compare, compare_records
@@ -151,7 +152,7 @@ def test_runs_sharing_no_trial_are_refused():
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    fresh_store(tmp_path / "mlruns", monkeypatch)
     return tmp_path
 
 

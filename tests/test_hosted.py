@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from mlflow_store import fresh_store
 
 from lab import hosted, tracking
 from lab.errors import BadInput
@@ -120,7 +121,7 @@ def server():
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    fresh_store(tmp_path / "mlruns", monkeypatch)
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     return tmp_path
 

@@ -1,0 +1,144 @@
+"""LoRA training of a causal LM with a plain torch loop: adapters, the loop, and a mean loss.
+
+``lora_model`` wraps a model with LoRA adapters on every linear layer but the output head;
+``train`` runs seeded epochs of length-sorted batches (lab/tune_data.py) with AdamW, a linear
+warm-up and decay, and gradient clipping, reporting each step's loss; ``mean_loss`` is the
+target-token-weighted loss of a set of items. Nothing here reads files, names models or talks
+to MLflow (lab/tune.py does).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import DynamicCache, get_linear_schedule_with_warmup
+
+from lab import tune_data
+
+
+def pick_device(device: str | None = None) -> str:
+    """``device`` if given, else CUDA when present, else the CPU."""
+    return device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's and torch's generators (LoRA initialisation and batch order depend on them)."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def lora_model(model: Any, rank: int, alpha: int, dropout: float = 0.0) -> Any:
+    """``model`` wrapped with trainable LoRA adapters on every linear layer but the output head."""
+    config = LoraConfig(
+        r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules="all-linear", task_type="CAUSAL_LM"
+    )
+    return get_peft_model(model, config)
+
+
+def _tensor(values: list, device: str) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.long, device=device)
+
+
+def prefix_cache(model: Any, prefix: Sequence[int], batch: int) -> DynamicCache:
+    """The keys/values of ``prefix`` under the current weights (no gradient), shared by ``batch`` rows."""
+    with torch.no_grad():
+        out = model(input_ids=_tensor([list(prefix)], _device(model)), use_cache=True, logits_to_keep=1)
+    return DynamicCache(
+        ddp_cache_data=[
+            (layer.keys.expand(batch, -1, -1, -1), layer.values.expand(batch, -1, -1, -1))
+            for layer in out.cache.layers
+        ]
+    )
+
+
+def batch_loss(model: Any, prefix: Sequence[int], batch: dict[str, Any]) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy over the target tokens of a batch that continues ``prefix``; and their count.
+
+    The prefix runs once (its keys/values computed with the current weights, so the forward pass is
+    exactly that of prefix + sequence, but no gradient flows back through the prefix); the rows run
+    after it with explicit positions, and the output head runs only where a target is predicted.
+    """
+    device = _device(model)
+    ids, labels = _tensor(batch["input_ids"], device), _tensor(batch["labels"], device)
+    rows, width, start = ids.shape[0], ids.shape[1], len(prefix)
+    mask = torch.cat(
+        [torch.ones(rows, start, dtype=torch.long, device=device), _tensor(batch["attention_mask"], device)],
+        1,
+    )
+    positions = torch.arange(start, start + width, device=device).expand(rows, -1)
+    # the prefix's last position predicts each row's first token: never a target (rows open with a prompt)
+    hidden = model.base_model(
+        input_ids=ids, attention_mask=mask, position_ids=positions, cache=prefix_cache(model, prefix, rows),
+        use_cache=True,
+    ).last_hidden_state  # fmt: skip
+    targets = labels[:, 1:]
+    keep = targets != tune_data.IGNORE
+    logits = model.get_output_embeddings()(hidden[:, :-1][keep])
+    return torch.nn.functional.cross_entropy(logits.float(), targets[keep]), int(keep.sum())
+
+
+def _device(model: Any) -> str:
+    return str(next(model.parameters()).device)
+
+
+def train(
+    model: Any,
+    prefixes: Sequence[Sequence[int]],
+    items: Sequence[tune_data.Item],
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    pad_id: int,
+    on_step: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """Train the trainable parameters of ``model``: a transformers causal LM (with LoRA layers
+    injected, e.g. ``peft_model.get_base_model()``), whose ``base_model`` is its decoder.
+
+    Returns:
+        The loss of every optimizer step.
+    """
+    plan = [tune_data.batches(items, batch_size, pad_id, seed, epoch) for epoch in range(epochs)]
+    total = sum(len(batches) for batches in plan)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    schedule = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
+    model.train()
+    losses: list[float] = []
+    for batch in (batch for batches in plan for batch in batches):
+        loss, _ = batch_loss(model, prefixes[batch["prefix"]], batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(float(loss.detach()))
+        if on_step is not None:
+            on_step(len(losses), losses[-1])
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def mean_loss(
+    model: Any,
+    prefixes: Sequence[Sequence[int]],
+    items: Sequence[tune_data.Item],
+    batch_size: int,
+    pad_id: int,
+) -> float | None:
+    """Target-token-weighted mean loss of the items (None when there are none)."""
+    if not items:
+        return None
+    model.eval()
+    total = count = 0.0
+    for batch in tune_data.batches(items, batch_size, pad_id, seed=0, epoch=0):
+        loss, targets = batch_loss(model, prefixes[batch["prefix"]], batch)
+        total += float(loss) * targets
+        count += targets
+    return total / count if count else None

@@ -1,0 +1,267 @@
+"""LoRA-tune a local model on an export, and name the tuned model so ``lab run`` can use it.
+
+``tune`` loads the base model through the local provider's loader (the dequantized, cached
+float32 weights, never a GGUF-quantized model), turns the export's train rows into masked token
+items (lab/tune_data.py: prompts rendered by the same toolformat module inference uses; loss only
+on the assistant targets), trains LoRA adapters on every linear layer of the decoder with a plain
+torch loop (seeded; length-sorted batches; AdamW, linear warm-up and decay, gradient clipping), on
+CUDA when present, else the CPU. The adapter is saved to a temporary folder that then replaces
+``out_dir``. Hyperparameters, the loss per step, the time and the adapter go to an MLflow run.
+It returns the model string ``local/<base>+<adapter-dir>``. It does not evaluate the tuned model
+on scenarios (``lab run`` / lab/curve.py do).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lab import tracking, tune_data
+from lab.errors import BadInput
+from lab.lora import lora_model, mean_loss, pick_device, seed_everything, train
+from lab.models import hfload
+from lab.types import Contract
+
+EXPERIMENT = "tune"
+SUMMARY_FILE = "tune.json"
+
+
+class TuneSummary(Contract):
+    """What ``tune`` did (also written as ``tune.json`` into the adapter folder).
+
+    ``examples`` are export rows, ``items`` the training sequences made of them (one per row),
+    ``target_tokens`` the tokens with a loss, ``tokens`` all sequence tokens after the shared
+    prefix of ``prefix_tokens`` tokens (system prompt and catalog, run once per batch).
+    """
+
+    run_id: str | None
+    model: str
+    base: str
+    adapter: str
+    data: str
+    examples: int
+    items: int
+    target_tokens: int
+    tokens: int
+    prefix_tokens: int
+    epochs: int
+    steps: int
+    lr: float
+    rank: int
+    alpha: int
+    batch_size: int
+    seed: int
+    device: str
+    seconds: float
+    first_loss: float
+    final_loss: float
+    val_loss: float | None = None
+
+
+def base_name(base: str) -> str:
+    """The local model name of ``--base`` (``local/NAME``), refusing one that already has an adapter."""
+    if not base.startswith("local/") or not base.removeprefix("local/"):
+        raise BadInput(
+            "--base", f"{base!r} is not a local model (local/NAME); use --provider for hosted tuning"
+        )
+    name = base.removeprefix("local/")
+    if "+" in name:
+        raise BadInput("--base", "tune a base model, not one that already has an adapter")
+    return name
+
+
+def load_base(name: str, device: str) -> tuple[Any, Any]:
+    """A fresh float32 copy of the local model ``name`` (the local provider's loader: converted,
+    dequantized weights; never an engine's shared instance) on ``device``, and its tokenizer."""
+    try:
+        loaded = hfload.load(name)
+    except BadInput as exc:
+        raise BadInput("--base", exc.reason) from exc
+    return loaded.model.to(device), loaded.tokenizer
+
+
+def check_out(out: Path) -> None:
+    """Refuse an ``--out`` that exists and is not an adapter folder (it would be replaced)."""
+    if out.exists() and (
+        not out.is_dir() or (any(out.iterdir()) and not (out / "adapter_config.json").exists())
+    ):
+        raise BadInput("--out", f"{out} exists and is not an adapter folder; refusing to replace it")
+
+
+def save_adapter(model: Any, out: Path, summary: TuneSummary) -> None:
+    """Save the adapter and ``tune.json`` into a temporary folder, then put it in place of ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        model.save_pretrained(str(tmp))
+        (tmp / SUMMARY_FILE).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.chmod(0o755)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            out.rename(old / out.name)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_items(
+    data_dir: str | Path, encoder: tune_data.Encoder, max_examples: int | None, seed: int
+) -> tuple[int, list[tune_data.Item], list[tune_data.Item]]:
+    """Rows used, train sequences and val sequences of an export.
+
+    Raises:
+        BadInput: ``FILE:1`` when the train file has no examples or nothing to learn.
+    """
+    path = tune_data.data_file(data_dir, "hf", "train")
+    rows = tune_data.subset(tune_data.read_rows(path), max_examples, seed)
+    if not rows:
+        raise BadInput(f"{path}:1", "no training examples in this file")
+    items = tune_data.encode_rows(rows, encoder)
+    if not items:
+        raise BadInput(f"{path}:1", "no assistant message with weight 1 to learn from")
+    try:
+        val = tune_data.encode_rows(tune_data.read_rows(tune_data.data_file(data_dir, "hf", "val")), encoder)
+    except BadInput:
+        val = []
+    return len(rows), items, val
+
+
+def tune(
+    data_dir: str | Path,
+    base: str,
+    out_dir: str | Path,
+    *,
+    epochs: int = 2,
+    lr: float = 2e-3,
+    rank: int = 16,
+    alpha: int = 32,
+    max_examples: int | None = None,
+    seed: int = 0,
+    batch_size: int = 8,
+    device: str | None = None,
+) -> TuneSummary:
+    """LoRA-tune the local model ``base`` on the export in ``data_dir``; the adapter goes to ``out_dir``.
+
+    Args:
+        data_dir: a `lab export` folder (its ``hf/train.jsonl``; ``hf/val.jsonl`` for a val loss).
+        base: a local model, ``local/NAME`` (NAME as the local provider resolves it).
+        out_dir: the adapter folder (replaced if it is one already).
+        epochs, lr, rank, alpha: training length, AdamW peak learning rate, LoRA rank and alpha.
+        max_examples: train on the first N rows of a seeded shuffle (all when None).
+        seed: seeds LoRA initialisation, the shuffle and the batch order.
+        batch_size: sequences per optimizer step (sorted by length, so padding stays small).
+        device: ``cpu``/``cuda``; default CUDA when present.
+
+    Returns:
+        The summary, whose ``model`` is the string ``lab run --model`` accepts.
+
+    Raises:
+        BadInput: bad ``--base``/``--out``, a missing export file, or an empty dataset.
+    """
+    name, out, device = base_name(base), Path(out_dir), pick_device(device)
+    check_out(out)
+    seed_everything(seed)
+    model, tokenizer = load_base(name, device)
+    encoder = tune_data.Encoder(tokenizer)
+    examples, items, val_items = load_items(data_dir, encoder, max_examples, seed)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    seed_everything(seed)
+    adapted = lora_model(model, rank, alpha)
+    model, prefixes = adapted.get_base_model(), encoder.prefixes
+    hyper = {"epochs": epochs, "lr": lr, "rank": rank, "alpha": alpha, "batch_size": batch_size, "seed": seed}
+    run = _start_run(base, data_dir, out, device, examples, items, hyper, max_examples)
+    try:
+        started = time.perf_counter()
+        losses = train(
+            model, prefixes, items, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, pad_id=pad_id,
+            on_step=lambda step, loss: tracking.log_metrics(run.run_id, {"loss": loss}, step=step),
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        summary = TuneSummary(
+            run_id=run.run_id,
+            model=f"local/{name}+{out}",
+            base=base,
+            adapter=str(out),
+            data=str(data_dir),
+            examples=examples,
+            items=len(items),
+            target_tokens=tune_data.targets(items),
+            tokens=sum(len(item.input_ids) for item in items),
+            prefix_tokens=max(len(prefix) for prefix in prefixes),
+            steps=len(losses),
+            device=device,
+            seconds=round(seconds, 2),
+            first_loss=losses[0],
+            final_loss=_tail_mean(losses),
+            val_loss=mean_loss(model, prefixes, val_items, batch_size, pad_id),
+            **hyper,
+        )
+        save_adapter(adapted, out, summary)
+        _finish_run(run.run_id, summary, out)
+    except BaseException:
+        tracking.set_status(run.run_id, "FAILED")
+        raise
+    return summary
+
+
+def _tail_mean(losses: Sequence[float], window: int = 5) -> float:
+    """Mean of the last few step losses (one step's loss is noisy)."""
+    tail = losses[-window:]
+    return sum(tail) / len(tail)
+
+
+def _start_run(
+    base: str,
+    data_dir: str | Path,
+    out: Path,
+    device: str,
+    examples: int,
+    items: Sequence[tune_data.Item],
+    hyper: dict[str, Any],
+    max_examples: int | None,
+) -> tracking.RunRef:
+    params = {
+        **hyper,
+        "kind": "lora",
+        "base_model": base,
+        "data": str(data_dir),
+        "adapter": str(out),
+        "device": device,
+        "examples": examples,
+        "items": len(items),
+        "target_tokens": tune_data.targets(items),
+        "max_examples": max_examples,
+        "target_modules": "all-linear",
+        "torch": torch.__version__,
+    }
+    manifest = Path(data_dir) / "manifest.json"
+    if manifest.is_file():
+        source = json.loads(manifest.read_text(encoding="utf-8"))
+        params |= {"source_run": source.get("source_run"), "suite_sha256": source.get("suite_sha256")}
+    return tracking.start_run(EXPERIMENT, params, {"lab.kind": "tune"}, run_name=f"tune {out.name}")
+
+
+def _finish_run(run_id: str, summary: TuneSummary, out: Path) -> None:
+    values = {"seconds": summary.seconds, "final_loss": summary.final_loss, "first_loss": summary.first_loss}
+    values |= {"val_loss": summary.val_loss, "seconds_per_item_epoch": _per_item(summary)}
+    tracking.log_metrics(run_id, values, step=summary.steps)
+    tracking.set_tags(run_id, {"lab.model": summary.model})
+    for path in sorted(out.iterdir()):
+        if path.is_file():
+            tracking.log_artifact(run_id, path, "adapter")
+    tracking.set_status(run_id, "FINISHED")
+
+
+def _per_item(summary: TuneSummary) -> float:
+    return summary.seconds / max(1, summary.items * summary.epochs)
