@@ -246,3 +246,39 @@ def test_cli_prints_the_contract(tiny_dir, store):
     payload = json.loads(out.stdout)
     assert {"run_id", "model", "adapter", "examples", "seconds", "final_loss"} <= set(payload)
     assert payload["model"] == f"local/{tiny_dir}+{store / 'ad'}" and payload["examples"] == 2
+
+
+def test_sizes_parse_and_collapse_at_the_export_size():
+    from lab.curve import parse_sizes, usable_sizes
+
+    assert parse_sizes("50, 25,100,25") == [25, 50, 100]
+    assert usable_sizes([25, 50, 100, 200], 120) == [25, 50, 100, 120]
+    assert usable_sizes([25, 50], 120) == [25, 50]
+    for bad in ("", "0,5", "a,b"):
+        with pytest.raises(BadInput) as error:
+            parse_sizes(bad)
+        assert error.value.where == "--sizes"
+
+
+def test_curve_tunes_nested_subsets_and_runs_each_on_the_suite(tiny_dir, store):
+    from lab.curve import curve
+
+    data = write_export(store / "export", ROWS, [])
+    out = store / "curve"
+    result = curve(
+        data, f"local/{tiny_dir}", "scenarios/test.jsonl", [2, 4, 100], out, with_base=True, limit=1,
+        epochs=1, lr=1e-2, rank=2, alpha=4, batch_size=4,
+    )  # fmt: skip
+    assert [p.examples for p in result.points] == [0, 2, 4, 8]
+    assert result.points[0].tune_run_id is None and all(p.tune_run_id for p in result.points[1:])
+    assert [p.model for p in result.points[1:]] == [f"local/{tiny_dir}+{out / f'n{n}'}" for n in (2, 4, 8)]
+    assert json.loads((out / "curve.json").read_text())["run_id"] == result.run_id
+    assert (out / "curve.png").stat().st_size > 0 and "| 8 |" in (out / "curve.md").read_text()
+    parent = tracking.find_run(result.run_id)
+    assert parent.status == "FINISHED" and {"curve.png", "curve.md"} <= set(tracking.artifacts(result.run_id))
+    history = tracking.client().get_metric_history(result.run_id, "call_accuracy")
+    assert sorted(m.step for m in history) == [0, 2, 4, 8]
+    for point in result.points:
+        suite_run = tracking.find_run(point.suite_run_id)
+        assert suite_run.tags["mlflow.parentRunId"] == result.run_id
+        assert suite_run.params["model"] == point.model
