@@ -34,6 +34,9 @@ from lab.score import GoldReplay, gold_replay, score_scenario
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ResultRecord, Scenario, Trace
 
+# litellm's own default. A batched local model on a busy 2-core machine needs minutes per request;
+# a short limit there only re-queues the same work (measured: 60 s made every dev trial time out).
+DEFAULT_TIMEOUT_S = 600.0
 RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
 Progress = Callable[[int, int, float | None], None]
 
@@ -56,7 +59,7 @@ class RunConfig:
     catalog: str = "tools"
     train_file: Path = DEFAULT_TRAIN
     parent_run_id: str | None = None
-    settings: AgentSettings = field(default_factory=AgentSettings)
+    settings: AgentSettings = field(default_factory=lambda: AgentSettings(timeout_s=DEFAULT_TIMEOUT_S))
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -297,7 +300,7 @@ def finalize(plan: Plan, records: list[ResultRecord], seconds: float) -> RunSumm
     )
 
 
-def settings_for(retries: int, retry_delay_s: float, timeout_s: float = 60.0) -> AgentSettings:
+def settings_for(retries: int, retry_delay_s: float, timeout_s: float = DEFAULT_TIMEOUT_S) -> AgentSettings:
     """Agent settings with a retry policy for transient model errors (rate limits, timeouts)."""
     return AgentSettings(
         timeout_s=timeout_s, retry=RetryPolicy(max_retries=retries, base_delay_s=retry_delay_s)

@@ -50,7 +50,7 @@ RETRIES = typer.Option(3, "--retries", min=0, help="Retries of a rate-limited or
 RETRY_DELAY = typer.Option(
     0.5, "--retry-delay", min=0.0, help="Seconds before the first retry; doubles each time."
 )
-TIMEOUT = typer.Option(60.0, "--timeout", min=0.1, help="Seconds one model request may take.")
+TIMEOUT = typer.Option(600.0, "--timeout", min=0.1, help="Seconds one model request may take.")
 PORT = typer.Option(UI_PORT, "--port", help="Port on 127.0.0.1.")
 
 
