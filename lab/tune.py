@@ -115,6 +115,17 @@ def save_adapter(model: Any, out: Path, summary: TuneSummary) -> None:
         raise
 
 
+def check_data(data_dir: str | Path) -> None:
+    """Refuse a missing export or an empty train file before any model is loaded.
+
+    Raises:
+        BadInput: at the folder, or ``FILE:1`` of a train file without examples.
+    """
+    path = tune_data.data_file(data_dir, "hf", "train")
+    if not tune_data.read_rows(path):
+        raise BadInput(f"{path}:1", "no training examples in this file")
+
+
 def load_items(
     data_dir: str | Path, encoder: tune_data.Encoder, max_examples: int | None, seed: int
 ) -> tuple[int, list[tune_data.Item], list[tune_data.Item]]:
@@ -171,6 +182,7 @@ def tune(
     """
     name, out, device = base_name(base), Path(out_dir), pick_device(device)
     check_out(out)
+    check_data(data_dir)
     seed_everything(seed)
     model, tokenizer = load_base(name, device)
     encoder = tune_data.Encoder(tokenizer)
