@@ -234,3 +234,27 @@ def test_comparison_across_suites(runs) -> None:
     folder, ids, _ = runs
     compare = ("compare", "--baseline", ids["dev"], "--candidate", ids["test"])
     assert_bad_input(unchanged(folder, lambda: invoke(*compare)), "--candidate", "same suite")
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def empty_export(folder: Path) -> Path:
+    """A `lab export` folder whose train and val files, in both formats, hold no example."""
+    for fmt in ("openai", "hf"):
+        (folder / fmt).mkdir(parents=True)
+        for split in ("train", "val"):
+            (folder / fmt / f"{split}.jsonl").write_text("", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("provider", "fmt"), [("local", "hf"), ("openai", "openai")])
+def test_tuning_on_an_empty_dataset(store: Path, tmp_path: Path, provider: str, fmt: str) -> None:
+    data, out = empty_export(tmp_path / "export"), tmp_path / "adapter"
+    base = "local/smollm2-135m" if provider == "local" else "openai/gpt-4o-mini-2024-07-18"
+    outcome = invoke(
+        "tune", "--data", str(data), "--base", base, "--provider", provider, "--out", str(out), "--json"
+    )
+    assert_bad_input(outcome, f"{data / fmt / 'train.jsonl'}:1", "no training examples")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # no adapter, no temporary folder
+    assert_nothing_ran(store)
