@@ -1,0 +1,45 @@
+"""`lab pipeline`: the whole loop, from the prompting ladder to the tuned model's verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lab.cli.common import JSON_OPTION, emit
+
+
+def pipeline_command(
+    model: str = typer.Option("local/smollm2-135m", "--model", help="Local model to climb, tune and compare."),
+    target: float = typer.Option(0.95, "--target", help="call_accuracy that is good enough, in [0, 1]."),
+    train_limit: int = typer.Option(300, "--train-limit", help="Train scenarios the baseline runs on."),
+    test_limit: int | None = typer.Option(None, "--test-limit", help="Test scenarios to compare on (all)."),
+    include_passing: float = typer.Option(0.3, "--include-passing", help="Share of correct turns exported."),
+    epochs: int = typer.Option(2, "--epochs", help="LoRA epochs."),
+    out: Path = typer.Option(Path("exports/pipeline"), "--out", help="Folder for the export and adapter."),
+    concurrency: int = typer.Option(16, "--concurrency", help="Trials run at once."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Ladder on dev, baseline run on train, export, tune, then the best prompting strategy and the
+    tuned model on test, compared paired; prints the verdict."""
+    from lab.pipeline import PipelineConfig, run_pipeline
+
+    config = PipelineConfig(
+        model=model,
+        target=target,
+        train_limit=train_limit,
+        test_limit=test_limit,
+        include_passing=include_passing,
+        epochs=epochs,
+        out=out,
+        concurrency=concurrency,
+    )
+    result = run_pipeline(config).as_json()
+    if json_output:
+        emit(result)
+        return
+    ladder, cmp = result["ladder"], result["compare"]
+    print(f"ladder: {ladder['decision']}: {ladder['reason']}")
+    print(f"baseline ({result['baseline']['strategy']}) on test: call_accuracy {result['baseline']['call_accuracy']:.3f}")
+    print(f"tuned ({result['tuned']['model']}) on test: call_accuracy {result['tuned']['call_accuracy']:.3f}")
+    print(f"verdict: {cmp['verdict']}: {cmp['reason']}")

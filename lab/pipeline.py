@@ -1,0 +1,118 @@
+"""The whole loop in one call: ladder on dev, export from train, tune, compare on test.
+
+Stages, each a call into the stage modules (nothing here reaches into their internals):
+
+1. the prompting ladder on the dev split (the best strategy and the decision);
+2. a baseline run of that strategy on (part of) the train split, whose failures
+3. are exported as fine-tuning data (train split only),
+4. a LoRA adapter is tuned on the export,
+5. the best prompting strategy and the tuned model run on the held-out test split,
+6. and the two test runs are compared, paired, with a verdict.
+
+The pipeline always tunes, even when the ladder met its target, because it is a
+measurement; the ladder's decision is reported next to the verdict. It does not pick
+hyperparameters or look at the test split before step 5.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab.compare import compare
+from lab.export import export_run
+from lab.ladder import run_ladder
+from lab.run import RunConfig, RunSummary, run_suite
+from lab.tune import tune
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """What the pipeline runs on and where it writes."""
+
+    model: str = "local/smollm2-135m"
+    dev: Path = Path("scenarios/dev.jsonl")
+    train: Path = Path("scenarios/train.jsonl")
+    test: Path = Path("scenarios/test.jsonl")
+    target: float = 0.95
+    train_limit: int | None = 300
+    test_limit: int | None = None
+    include_passing: float = 0.3
+    tune_strategy: str = "instructed"
+    out: Path = Path("exports/pipeline")
+    concurrency: int = 16
+    epochs: int = 2
+    seed: int = 0
+
+
+@dataclass
+class PipelineResult:
+    """Each stage's outcome, as the JSON that `lab pipeline --json` and `make bench` report."""
+
+    ladder: dict[str, Any]
+    train_run: str
+    export: dict[str, Any]
+    tune: dict[str, Any]
+    baseline: dict[str, Any]
+    tuned: dict[str, Any]
+    compare: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """All stages as one JSON-ready object."""
+        return json.loads(json.dumps(self.__dict__, default=str))
+
+
+def _headline(summary: RunSummary) -> dict[str, Any]:
+    metrics = summary.result["metrics"]
+    return {
+        "run_id": summary.run_id,
+        "model": summary.model,
+        "strategy": summary.strategy,
+        "call_accuracy": metrics.get("call_accuracy"),
+        "scenario_success": metrics.get("scenario_success"),
+        "ci95": summary.result["ci95"].get("call_accuracy"),
+        "seconds": round(summary.seconds, 1),
+    }
+
+
+def _suite_run(config: PipelineConfig, model: str, strategy: str, suite: Path, limit: int | None) -> RunSummary:
+    return run_suite(
+        RunConfig(
+            model=model,
+            strategy=strategy,
+            suite=suite,
+            limit=limit,
+            concurrency=config.concurrency,
+            seed=config.seed,
+            tags={"pipeline": "1"},
+        )
+    )
+
+
+def run_pipeline(config: PipelineConfig) -> PipelineResult:
+    """Run every stage in order and return what each produced."""
+    ladder = run_ladder(config.model, config.dev, config.target, concurrency=config.concurrency, seed=config.seed)
+    best = ladder.decision.best
+    strategy = best.strategy if best else config.tune_strategy
+    # The tuned model is trained and run with one prompt (the export's strategy), kept short on
+    # purpose: prompt length dominates training and inference cost on a CPU.
+    train = _suite_run(config, config.model, config.tune_strategy, config.train, config.train_limit)
+    exported = export_run(
+        train.run_id, config.out / "data", include_passing=config.include_passing, seed=config.seed
+    )
+    tuned_adapter = tune(config.out / "data", config.model, config.out / "adapter", epochs=config.epochs, seed=config.seed)
+    baseline = _suite_run(config, config.model, strategy, config.test, config.test_limit)
+    tuned = _suite_run(config, tuned_adapter.model, config.tune_strategy, config.test, config.test_limit)
+    comparison = compare(baseline.run_id, tuned.run_id, target=config.target, seed=config.seed)
+    return PipelineResult(
+        ladder=ladder.as_json(),
+        train_run=train.run_id,
+        export=exported.model_dump(mode="json"),
+        tune=tuned_adapter.model_dump(mode="json"),
+        baseline=_headline(baseline),
+        tuned=_headline(tuned),
+        compare=comparison.model_dump(mode="json", exclude={"per_tool", "per_category"}),
+    )
