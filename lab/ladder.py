@@ -39,6 +39,8 @@ class Rung(Contract):
     call_accuracy: float = Field(ge=0.0, le=1.0)
     ci_low: float = Field(ge=0.0, le=1.0)
     ci_high: float = Field(ge=0.0, le=1.0)
+    trials: int = Field(default=0, ge=0, description="scenario trials run (0: not recorded)")
+    failed: int = Field(default=0, ge=0, description="trials that failed outright (model errors)")
 
     @model_validator(mode="after")
     def _interval_holds_accuracy(self) -> Rung:
@@ -107,11 +109,23 @@ def decide(history: list[Rung], target: float, epsilon: float = 0.02) -> Decisio
     if best.call_accuracy >= target:
         reason = f"{best.strategy} reached call_accuracy {best.call_accuracy:.3f} >= target {target:.3f}"
         return Decision(decision="target_met", reason=reason, best=best, plateau=False)
+    unmeasured = [r.strategy for r in history if r.trials and r.failed >= r.trials]
+    if unmeasured:
+        reason = (
+            f"every trial of {', '.join(unmeasured)} failed outright (model errors such as timeouts), so "
+            "nothing was measured; fix the model setup (e.g. --timeout) and climb again"
+        )
+        return Decision(decision="keep_iterating", reason=reason, best=best, plateau=False)
     if is_plateau(history, target, epsilon):
-        reason = _plateau_reason(history, best, target, epsilon)
+        reason = _plateau_reason(history, best, target, epsilon) + _failures_note(history)
         return Decision(decision="fine_tune", reason=reason, best=best, plateau=True)
-    reason = _rising_reason(history, best, target, epsilon)
+    reason = _rising_reason(history, best, target, epsilon) + _failures_note(history)
     return Decision(decision="keep_iterating", reason=reason, best=best, plateau=False)
+
+
+def _failures_note(history: list[Rung]) -> str:
+    failed = [f"{r.failed} of {r.trials} in {r.strategy}" for r in history if r.failed]
+    return f" (trials that failed outright: {', '.join(failed)})" if failed else ""
 
 
 def _plateau_reason(history: list[Rung], best: Rung, target: float, epsilon: float) -> str:
@@ -190,6 +204,7 @@ class LadderResult:
                     "run_id": r.run_id,
                     "call_accuracy": r.call_accuracy,
                     "ci95": [r.ci_low, r.ci_high],
+                    "failed_trials": r.failed,
                 }
                 for r in self.rungs
             ],
@@ -212,6 +227,8 @@ def rung_from(summary: RunSummary) -> Rung:
         call_accuracy=accuracy,
         ci_low=min(low, accuracy),
         ci_high=max(high, accuracy),
+        trials=len(summary.records),
+        failed=summary.failed,
     )
 
 

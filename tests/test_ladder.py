@@ -132,6 +132,19 @@ def test_one_rung_or_none_keeps_iterating() -> None:
     assert decide(history_of([0.2]), target=0.9).decision == "keep_iterating"
 
 
+def test_rungs_whose_trials_all_failed_are_not_judged() -> None:
+    history = [
+        r.model_copy(update={"trials": 10, "failed": 10 if i else 3})
+        for i, r in enumerate(history_of([0.1, 0.0]))
+    ]
+    result = decide(history, target=0.95)
+    assert result.decision == "keep_iterating" and not result.plateau
+    assert "every trial of instructed failed outright" in result.reason
+    history[1] = history[1].model_copy(update={"failed": 4})
+    result = decide(history, target=0.95)
+    assert result.decision == "fine_tune" and "3 of 10 in zero_shot, 4 of 10 in instructed" in result.reason
+
+
 def test_rung_rejects_accuracy_outside_its_interval() -> None:
     with pytest.raises(ValueError):
         Rung(strategy="zero_shot", run_id="r", call_accuracy=0.5, ci_low=0.6, ci_high=0.7)
