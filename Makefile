@@ -55,5 +55,14 @@ export: install
 		|| $(MAKE) train-run
 	$(LAB) export --run latest --model $(MODEL) --out exports/latest
 
+# The whole loop: ladder on dev, baseline on train, export, LoRA tune, test runs, paired comparison.
+pipeline: install
+	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency 16
+
+# Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
+bench: install
+	$(PY) bench/inference.py
+	$(PY) bench/loop.py
+
 clean:
 	rm -rf .venv .pytest_cache .hypothesis

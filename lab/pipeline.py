@@ -78,7 +78,9 @@ def _headline(summary: RunSummary) -> dict[str, Any]:
     }
 
 
-def _suite_run(config: PipelineConfig, model: str, strategy: str, suite: Path, limit: int | None) -> RunSummary:
+def _suite_run(
+    config: PipelineConfig, model: str, strategy: str, suite: Path, limit: int | None
+) -> RunSummary:
     return run_suite(
         RunConfig(
             model=model,
@@ -94,7 +96,9 @@ def _suite_run(config: PipelineConfig, model: str, strategy: str, suite: Path, l
 
 def run_pipeline(config: PipelineConfig) -> PipelineResult:
     """Run every stage in order and return what each produced."""
-    ladder = run_ladder(config.model, config.dev, config.target, concurrency=config.concurrency, seed=config.seed)
+    ladder = run_ladder(
+        config.model, config.dev, config.target, concurrency=config.concurrency, seed=config.seed
+    )
     best = ladder.decision.best
     strategy = best.strategy if best else config.tune_strategy
     # The tuned model is trained and run with one prompt (the export's strategy), kept short on
@@ -103,7 +107,9 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
     exported = export_run(
         train.run_id, config.out / "data", include_passing=config.include_passing, seed=config.seed
     )
-    tuned_adapter = tune(config.out / "data", config.model, config.out / "adapter", epochs=config.epochs, seed=config.seed)
+    tuned_adapter = tune(
+        config.out / "data", config.model, config.out / "adapter", epochs=config.epochs, seed=config.seed
+    )
     baseline = _suite_run(config, config.model, strategy, config.test, config.test_limit)
     tuned = _suite_run(config, tuned_adapter.model, config.tune_strategy, config.test, config.test_limit)
     comparison = compare(baseline.run_id, tuned.run_id, target=config.target, seed=config.seed)

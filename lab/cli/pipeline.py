@@ -10,13 +10,15 @@ from lab.cli.common import JSON_OPTION, emit
 
 
 def pipeline_command(
-    model: str = typer.Option("local/smollm2-135m", "--model", help="Local model to climb, tune and compare."),
+    model: str = typer.Option(
+        "local/smollm2-135m", "--model", help="Local model to climb, tune and compare."
+    ),
     target: float = typer.Option(0.95, "--target", help="call_accuracy that is good enough, in [0, 1]."),
     train_limit: int = typer.Option(300, "--train-limit", help="Train scenarios the baseline runs on."),
     test_limit: int | None = typer.Option(None, "--test-limit", help="Test scenarios to compare on (all)."),
     include_passing: float = typer.Option(0.3, "--include-passing", help="Share of correct turns exported."),
     epochs: int = typer.Option(2, "--epochs", help="LoRA epochs."),
-    out: Path = typer.Option(Path("exports/pipeline"), "--out", help="Folder for the export and adapter."),
+    out: Path = typer.Option("exports/pipeline", "--out", help="Folder for the export and adapter."),
     concurrency: int = typer.Option(16, "--concurrency", help="Trials run at once."),
     json_output: bool = JSON_OPTION,
 ) -> None:
@@ -40,6 +42,7 @@ def pipeline_command(
         return
     ladder, cmp = result["ladder"], result["compare"]
     print(f"ladder: {ladder['decision']}: {ladder['reason']}")
-    print(f"baseline ({result['baseline']['strategy']}) on test: call_accuracy {result['baseline']['call_accuracy']:.3f}")
-    print(f"tuned ({result['tuned']['model']}) on test: call_accuracy {result['tuned']['call_accuracy']:.3f}")
+    for name in ("baseline", "tuned"):
+        run = result[name]
+        print(f"{name} ({run['model']}, {run['strategy']}) on test: call_accuracy {run['call_accuracy']:.3f}")
     print(f"verdict: {cmp['verdict']}: {cmp['reason']}")

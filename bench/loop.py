@@ -1,0 +1,109 @@
+"""The lab's end-to-end benchmark: the harness speed and the whole prompting-vs-tuning loop.
+
+Two measurements, each merged into ``bench/results.json`` (other keys are kept):
+
+- ``harness``: ``scripted/oracle`` on the dev pack with MLflow tracking (traces included),
+  in scenarios per second: what the lab itself costs, with no model in the way.
+- the pipeline (``lab.pipeline``): ladder on dev, baseline run on train, export, LoRA tune,
+  best prompting strategy and tuned model on test, paired comparison. Written as
+  ``baseline``, ``tuned``, ``train_examples``, ``tune_seconds``, ``compare`` and ``pipeline``.
+
+A script, not a test: ``python bench/loop.py [--skip-pipeline] [--train-limit N]``. The store
+is the lab's usual one (``MLFLOW_TRACKING_URI`` or ``mlruns/``), so every run stays browsable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network: litellm must not fetch prices
+
+from lab.io import atomic_write_text  # noqa: E402
+from lab.pipeline import PipelineConfig, run_pipeline  # noqa: E402
+from lab.run import RunConfig, run_suite  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def merge(path: Path, sections: dict) -> None:
+    """Read-modify-write ``path``: set the given top-level keys, keep the rest."""
+    results = json.loads(path.read_text()) if path.is_file() else {}
+    results.update(sections)
+    atomic_write_text(path, json.dumps(results, indent=2) + "\n")
+
+
+def harness(suite: Path, concurrency: int) -> dict:
+    """``scripted/oracle`` over a suite with tracking on: scenarios per second."""
+    started = time.perf_counter()
+    summary = run_suite(
+        RunConfig(model="scripted/oracle", strategy="instructed", suite=suite, concurrency=concurrency)
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "suite": str(suite.relative_to(ROOT)),
+        "scenarios": summary.scenarios,
+        "concurrency": concurrency,
+        "seconds": round(seconds, 2),
+        "scripted_scenarios_per_s": round(summary.scenarios / seconds, 2),
+        "call_accuracy": summary.result["metrics"].get("call_accuracy"),
+        "run_id": summary.run_id,
+    }
+
+
+def pipeline_sections(config: PipelineConfig) -> dict:
+    """Run the pipeline and shape its result as the bench's top-level keys."""
+    started = time.perf_counter()
+    result = run_pipeline(config).as_json()
+    cmp = result["compare"]
+    return {
+        "baseline": {
+            k: result["baseline"][k] for k in ("strategy", "call_accuracy", "scenario_success", "run_id")
+        },
+        "tuned": {k: result["tuned"][k] for k in ("model", "call_accuracy", "scenario_success", "run_id")},
+        "train_examples": result["export"]["train"],
+        "tune_seconds": result["tune"]["seconds"],
+        "compare": {k: cmp[k] for k in ("delta", "delta_ci95", "mcnemar_p", "verdict", "reason")},
+        "pipeline": {
+            "seconds": round(time.perf_counter() - started, 1),
+            "ladder": result["ladder"]["runs"],
+            "ladder_decision": result["ladder"]["decision"],
+            "train_run": result["train_run"],
+            "export": {k: result["export"].get(k) for k in ("examples", "train", "val")},
+            "tune": {
+                k: result["tune"].get(k) for k in ("examples", "epochs", "steps", "final_loss", "run_id")
+            },
+            "config": {
+                "train_limit": config.train_limit,
+                "epochs": config.epochs,
+                "include_passing": config.include_passing,
+                "tune_strategy": config.tune_strategy,
+            },
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skip-pipeline", action="store_true", help="measure the harness only")
+    parser.add_argument("--train-limit", type=int, default=PipelineConfig.train_limit)
+    parser.add_argument("--epochs", type=int, default=PipelineConfig.epochs)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    merge(RESULTS, {"harness": harness(ROOT / "scenarios" / "dev.jsonl", args.concurrency)})
+    if not args.skip_pipeline:
+        config = PipelineConfig(
+            train_limit=args.train_limit, epochs=args.epochs, concurrency=args.concurrency
+        )
+        merge(RESULTS, pipeline_sections(config))
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    main()
