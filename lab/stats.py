@@ -1,8 +1,7 @@
-"""Small statistics for scored runs: Wilson intervals, percentiles and pass^k.
+"""Small statistics for scored runs: Wilson intervals, percentiles and pass^k, and the paired
+tests used to compare two runs (McNemar's exact test, a seeded percentile bootstrap).
 
 Pure functions over plain numbers; nothing here knows about scenarios or MLflow.
-Paired tests (McNemar, bootstrap) for comparing runs belong here too but live with
-the comparison stage's author.
 """
 
 from __future__ import annotations
