@@ -95,10 +95,12 @@ def train(
     batch_size: int,
     seed: int,
     pad_id: int,
-    on_step: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
 ) -> list[float]:
     """Train the trainable parameters of ``model``: a transformers causal LM (with LoRA layers
     injected, e.g. ``peft_model.get_base_model()``), whose ``base_model`` is its decoder.
+
+    ``on_step(step, steps, loss)`` is called after every optimizer step.
 
     Returns:
         The loss of every optimizer step.
@@ -119,7 +121,7 @@ def train(
         optimizer.zero_grad(set_to_none=True)
         losses.append(float(loss.detach()))
         if on_step is not None:
-            on_step(len(losses), losses[-1])
+            on_step(len(losses), total, losses[-1])
     model.eval()
     return losses
 

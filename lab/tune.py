@@ -17,7 +17,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +127,9 @@ def check_data(data_dir: str | Path) -> None:
 
 
 def load_items(
-    data_dir: str | Path, encoder: tune_data.Encoder, max_examples: int | None, seed: int
+    data_dir: str | Path, encoder: tune_data.Encoder, max_examples: int | None, seed: int, max_val: int
 ) -> tuple[int, list[tune_data.Item], list[tune_data.Item]]:
-    """Rows used, train sequences and val sequences of an export.
+    """Rows used, train sequences and (at most ``max_val`` rows of) val sequences of an export.
 
     Raises:
         BadInput: ``FILE:1`` when the train file has no examples or nothing to learn.
@@ -142,7 +142,8 @@ def load_items(
     if not items:
         raise BadInput(f"{path}:1", "no assistant message with weight 1 to learn from")
     try:
-        val = tune_data.encode_rows(tune_data.read_rows(tune_data.data_file(data_dir, "hf", "val")), encoder)
+        val_rows = tune_data.read_rows(tune_data.data_file(data_dir, "hf", "val"))
+        val = tune_data.encode_rows(tune_data.subset(val_rows, max_val, seed), encoder)
     except BadInput:
         val = []
     return len(rows), items, val
@@ -161,6 +162,8 @@ def tune(
     seed: int = 0,
     batch_size: int = 8,
     device: str | None = None,
+    max_val: int = 32,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> TuneSummary:
     """LoRA-tune the local model ``base`` on the export in ``data_dir``; the adapter goes to ``out_dir``.
 
@@ -173,6 +176,8 @@ def tune(
         seed: seeds LoRA initialisation, the shuffle and the batch order.
         batch_size: sequences per optimizer step (sorted by length, so padding stays small).
         device: ``cpu``/``cuda``; default CUDA when present.
+        max_val: val rows (a seeded sample) whose loss is measured after training; 0 for none.
+        progress: called with ``(step, steps, loss)`` after every optimizer step.
 
     Returns:
         The summary, whose ``model`` is the string ``lab run --model`` accepts.
@@ -186,7 +191,7 @@ def tune(
     seed_everything(seed)
     model, tokenizer = load_base(name, device)
     encoder = tune_data.Encoder(tokenizer)
-    examples, items, val_items = load_items(data_dir, encoder, max_examples, seed)
+    examples, items, val_items = load_items(data_dir, encoder, max_examples, seed, max_val)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     seed_everything(seed)
     adapted = lora_model(model, rank, alpha)
@@ -197,7 +202,7 @@ def tune(
         started = time.perf_counter()
         losses = train(
             model, prefixes, items, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, pad_id=pad_id,
-            on_step=lambda step, loss: tracking.log_metrics(run.run_id, {"loss": loss}, step=step),
+            on_step=lambda step, steps, loss: _step(run.run_id, step, steps, loss, progress),
         )  # fmt: skip
         seconds = time.perf_counter() - started
         summary = TuneSummary(
@@ -225,6 +230,12 @@ def tune(
         tracking.set_status(run.run_id, "FAILED")
         raise
     return summary
+
+
+def _step(run_id: str, step: int, steps: int, loss: float, progress: Callable | None) -> None:
+    tracking.log_metrics(run_id, {"loss": loss}, step=step)
+    if progress is not None:
+        progress(step, steps, loss)
 
 
 def _tail_mean(losses: Sequence[float], window: int = 5) -> float:

@@ -193,3 +193,17 @@ def test_status_reads_the_job_back(server, store):
         "status": "running",
         "fine_tuned_model": None,
     }
+
+
+def test_cli_tune_with_a_provider_starts_a_hosted_job(server, store):
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    data = _export(store / "export", [ROW], [])
+    args = ["tune", "--provider", "openai", "--data", str(data), "--base", "openai/gpt-4o-mini"]
+    out = CliRunner().invoke(app, [*args, "--api-base", server, "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    assert payload["job_id"] == "ftjob-7" and payload["status"] == "running" and payload["training_file"]
+    assert SECRET not in out.output

@@ -25,6 +25,10 @@ PROVIDER = typer.Option("local", "--provider", help="local, or a hosted fine-tun
 API_BASE = typer.Option(None, "--api-base", help="Hosted API base URL (default: the provider's).")
 
 
+def _progress(step: int, steps: int, loss: float) -> None:
+    typer.echo(f"step {step}/{steps} loss {loss:.4f}", err=True)
+
+
 def tune_command(
     data: Path = DATA,
     base: str = BASE,
@@ -57,7 +61,7 @@ def tune_command(
 
     summary = tune(
         data, base, out, epochs=epochs, lr=lr, rank=rank, alpha=alpha,
-        max_examples=max_examples, seed=seed, batch_size=batch_size,
+        max_examples=max_examples, seed=seed, batch_size=batch_size, progress=_progress,
     )  # fmt: skip
     payload = {
         "run_id": summary.run_id,
