@@ -193,7 +193,8 @@ def decide(
         return "reject", f"candidate significantly worse: {evidence}"
     why = "no significant difference" if p >= ALPHA else "the test and the interval disagree"
     if target is not None:
-        why += f"; target {target:g} {'met by both' if base >= target else 'not met by the candidate'}"
+        met = {(True, True): "met by both", (True, False): "met by the baseline only"}
+        why += f"; target {target:g} {met.get((base >= target, cand >= target), 'met by neither')}"
     return "inconclusive", f"{why}: {evidence}"
 
 

@@ -111,6 +111,10 @@ def test_small_difference_is_inconclusive_unless_only_the_candidate_meets_the_ta
     assert targeted.verdict == "adopt" and "target 0.9" in targeted.reason
     both = compare_records(base, cand, names=("B", "C"), target=0.8)
     assert both.verdict == "inconclusive" and "met by both" in both.reason
+    neither = compare_records(base, cand, names=("B", "C"), target=0.99)
+    assert neither.verdict == "inconclusive" and "met by neither" in neither.reason
+    backwards = compare_records(cand, base, names=("C", "B"), target=0.9)
+    assert backwards.verdict == "inconclusive" and "baseline only" in backwards.reason
 
 
 def test_bootstrap_is_deterministic_for_a_seed_and_brackets_the_delta():
