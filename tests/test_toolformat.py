@@ -168,6 +168,15 @@ def test_prompt_prefix_is_shared_and_suffix_renders_calls_and_results():
     )
 
 
+def test_later_system_messages_stay_out_of_the_shared_prefix():
+    system = {"role": "system", "content": "Be helpful."}
+    user = {"role": "user", "content": "hi"}
+    monday = tf.render_prompt([system, {"role": "system", "content": "Today is Monday."}, user], TOOLS)
+    friday = tf.render_prompt([system, {"role": "system", "content": "Today is Friday."}, user], TOOLS)
+    assert monday[0] == friday[0] == tf.render_prompt([system, user], TOOLS)[0]
+    assert monday[1].startswith("<|im_start|>system\nToday is Monday.<|im_end|>\n<|im_start|>user\nhi")
+
+
 def test_target_round_trips_through_parse():
     message = {
         "role": "assistant",

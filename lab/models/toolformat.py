@@ -306,7 +306,7 @@ def _block(role: str, body: str) -> str:
 
 
 def render_message(message: Any, call_names: Mapping[str, str] | None = None) -> str:
-    """One non-system message as a ChatML block.
+    """One message after the shared system block, as a ChatML block.
 
     A tool result is rendered in role ``tool`` as ``name: content``, with the name looked up by
     ``tool_call_id`` in ``call_names`` (plain ``content`` when unknown).
@@ -324,16 +324,18 @@ def render_message(message: Any, call_names: Mapping[str, str] | None = None) ->
 def render_prompt(messages: Sequence[Any], tools: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     """A dialogue as ChatML, ending with the open assistant turn: ``(prefix, suffix)``.
 
-    ``prefix`` is the shared part: one system block (every leading system message joined, or a
-    default, followed by the catalog) = everything up to the first non-system message. It is the same
-    for every dialogue of a strategy, so a caller can encode it once and cache it. ``suffix`` is the
-    rest, ending with ``<|im_start|>assistant\\n``; ``prefix + suffix`` is the whole prompt.
+    ``prefix`` is the shared part: one system block, the first message's text when it is a system
+    message (else a default), followed by the catalog. It is the same for every dialogue of a
+    strategy, so a caller can encode it once and cache it. Any later system message (the agent's
+    per-scenario clock, a workflow note) is its own system block in ``suffix``, so it never breaks
+    that sharing. ``suffix`` ends with ``<|im_start|>assistant\\n``; ``prefix + suffix`` is the
+    whole prompt.
     """
-    first = next((i for i, m in enumerate(messages) if _get(m, "role") != "system"), len(messages))
-    system = "\n\n".join(_text(_get(m, "content")) for m in messages[:first]) or DEFAULT_SYSTEM
+    shared = bool(messages) and _get(messages[0], "role") == "system"
+    system = _text(_get(messages[0], "content")) if shared else DEFAULT_SYSTEM
     call_names: dict[str, str] = {}
     suffix = []
-    for message in messages[first:]:
+    for message in messages[1:] if shared else messages:
         for call in _get(message, "tool_calls") or []:
             call_names[_get(call, "id") or ""] = _get(_get(call, "function"), "name") or ""
         suffix.append(render_message(message, call_names))
