@@ -13,26 +13,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lab.cli.common import JSON_OPTION, emit
+from lab.metrics import METRIC_NAMES
 
 if TYPE_CHECKING:
     from lab.run import RunSummary
 
 UI_PORT = 5000
-HEADLINE = (
-    "call_accuracy",
-    "turn_accuracy",
-    "tool_selection_accuracy",
-    "argument_accuracy",
-    "scenario_success",
-    "state_match",
-    "clarification_accuracy",
-    "abstention_accuracy",
-    "malformed_rate",
-    "hallucinated_tool_rate",
-    "extra_call_rate",
-    "pass_hat_k",
-)
 OTHER = ("latency_p50_s", "latency_p95_s", "tokens_per_scenario")
+HEADLINE = tuple(name for name in METRIC_NAMES if name not in OTHER)
 
 
 MODEL = typer.Option(None, "--model", help="litellm model string, e.g. local/smollm2-135m.")
