@@ -37,6 +37,7 @@ class PipelineConfig:
     train: Path = Path("scenarios/train.jsonl")
     test: Path = Path("scenarios/test.jsonl")
     target: float = 0.95
+    dev_limit: int | None = None
     train_limit: int | None = 300
     test_limit: int | None = None
     include_passing: float = 0.3
@@ -97,7 +98,12 @@ def _suite_run(
 def run_pipeline(config: PipelineConfig) -> PipelineResult:
     """Run every stage in order and return what each produced."""
     ladder = run_ladder(
-        config.model, config.dev, config.target, concurrency=config.concurrency, seed=config.seed
+        config.model,
+        config.dev,
+        config.target,
+        limit=config.dev_limit,
+        concurrency=config.concurrency,
+        seed=config.seed,
     )
     best = ladder.decision.best
     strategy = best.strategy if best else config.tune_strategy

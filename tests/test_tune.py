@@ -282,3 +282,21 @@ def test_curve_tunes_nested_subsets_and_runs_each_on_the_suite(tiny_dir, store):
         suite_run = tracking.find_run(point.suite_run_id)
         assert suite_run.tags["mlflow.parentRunId"] == result.run_id
         assert suite_run.params["model"] == point.model
+
+
+def test_pipeline_runs_every_stage_and_compares_on_the_test_split(tiny_dir, store):
+    from lab.pipeline import PipelineConfig, run_pipeline
+
+    config = PipelineConfig(
+        model=f"local/{tiny_dir}", dev_limit=1, train_limit=4, test_limit=2, include_passing=1.0,
+        out=store / "pipeline", concurrency=4, epochs=1,
+    )  # fmt: skip
+    result = run_pipeline(config).as_json()
+    assert [r["strategy"] for r in result["ladder"]["runs"]][0] == "zero_shot"
+    assert tracking.run_params(result["train_run"])["suite"].endswith("train.jsonl")
+    assert result["export"]["examples"] > 0
+    assert result["tune"]["model"] == f"local/{tiny_dir}+{store / 'pipeline' / 'adapter'}"
+    assert result["tuned"]["model"] == result["tune"]["model"] and result["tuned"]["strategy"] == "instructed"
+    assert result["compare"]["baseline"] == result["baseline"]["run_id"]
+    assert result["compare"]["candidate"] == result["tuned"]["run_id"]
+    assert result["compare"]["verdict"] in {"adopt", "reject", "inconclusive"}
