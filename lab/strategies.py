@@ -7,7 +7,9 @@ A ``Strategy`` is a system prompt plus two workflow switches read by ``lab.agent
 - ``zero_shot``: the tool catalog (passed as tools) and a one-line instruction.
 - ``instructed``: a careful system prompt with the rules of a good support agent.
 - ``few_shot``: ``instructed`` plus k worked examples from the train split only, rendered as
-  compact transcripts in the system prompt so the prefix is shared (and cacheable).
+  compact transcripts in the system prompt so the prefix is shared (and cacheable); their calls
+  are written in the call syntax the local provider parses (``<tool_call>{...}</tool_call>``),
+  so a model that imitates them makes real calls.
 - ``workflow``: ``instructed`` plus call checking, bounded retries and clarifying questions
   for missing required arguments.
 
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.errors import BadInput
+from lab.models.toolformat import render_calls
 from lab.types import CATEGORIES, Clarify, Expect, Scenario
 
 if TYPE_CHECKING:
@@ -159,7 +162,8 @@ def render_examples(examples: list[Scenario], catalog: Catalog) -> str:
 
 
 def render_example(scenario: Scenario, catalog: Catalog) -> str:
-    """One scenario's gold behaviour as a transcript: user lines, calls with results, agent lines."""
+    """One scenario's gold behaviour as a transcript: user lines, the agent's calls (in the local call
+    syntax) with their results, and the agent's closing lines."""
     calls = [call for turn in scenario.turns for call in turn.expect.calls]
     _, results = catalog.replay(scenario.db, calls)
     lines, done = [], 0
@@ -167,7 +171,7 @@ def render_example(scenario: Scenario, catalog: Catalog) -> str:
         lines.append(f"User: {turn.user}")
         expect = turn.expect
         for call, result in zip(expect.calls, results[done : done + len(expect.calls)], strict=True):
-            lines.append(f"Call: {call.name}({json.dumps(call.arguments, separators=(',', ':'))})")
+            lines.append(f"Agent: {render_calls([(call.name, call.arguments)])}")
             lines.append(f"Result: {_short(result)}")
         done += len(expect.calls)
         lines.append(f"Agent: {_agent_line(turn.expect)}")

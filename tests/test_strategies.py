@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from lab.agent import AgentSettings, run_scenario
 from lab.errors import BadInput
 from lab.models.gateway import RetryPolicy
+from lab.models.toolformat import parse
 from lab.strategies import (
     INSTRUCTED_PROMPT,
     clarifying_question,
@@ -51,7 +52,8 @@ def test_few_shot_examples_come_from_the_train_file_and_cover_categories(tmp_pat
     prompt = strategy.system_prompt
     assert prompt.startswith(INSTRUCTED_PROMPT)
     assert prompt.count("Example ") == len(CATEGORIES)
-    assert 'Call: track_shipment({"order_id":"A-1003"})' in prompt
+    call = '<tool_call>{"name": "track_shipment", "arguments": {"order_id": "A-1003"}}</tool_call>'
+    assert f"Agent: {call}" in prompt
     assert '"not_allowed"' in prompt  # the replayed result of the failing gold call
     assert "Agent: Could you please tell me the order number?" in prompt
     assert (
@@ -118,3 +120,13 @@ def test_cli_lists_strategies_as_json():
     result = CliRunner().invoke(app, ["strategies", "list", "--json"])
     assert result.exit_code == 0
     assert [s["name"] for s in json.loads(result.stdout)["strategies"]] == list(list_strategies())
+
+
+def test_few_shot_calls_are_written_as_the_local_provider_parses_them(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", SCENARIOS)
+    prompt = make_strategy("few_shot", CATALOG, train_file=train).system_prompt
+    lines = [line.removeprefix("Agent: ") for line in prompt.splitlines() if "<tool_call>" in line]
+    assert lines
+    for line in lines:
+        parsed = parse(line)
+        assert len(parsed.calls) == 1 and not parsed.malformed and parsed.content == ""

@@ -8,17 +8,17 @@ import sys
 
 import typer
 
-from lab.errors import BadInput
 from lab.cli import compare as _compare
 from lab.cli import curve as _curve
-from lab.cli import tune as _tune
+from lab.cli import export as _export
+from lab.cli import ladder as _ladder
+from lab.cli import pipeline as _pipeline
+from lab.cli import run as _run
 from lab.cli import scenarios as _scenarios
 from lab.cli import strategies as _strategies
 from lab.cli import tools as _tools
-from lab.cli import run as _run
-from lab.cli import ladder as _ladder
-from lab.cli import export as _export
-from lab.cli import pipeline as _pipeline
+from lab.cli import tune as _tune
+from lab.errors import BadInput
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 app.add_typer(_tools.app, name="tools")
