@@ -67,7 +67,7 @@ def pipeline_sections(config: PipelineConfig) -> dict:
             k: result["baseline"][k] for k in ("strategy", "call_accuracy", "scenario_success", "run_id")
         },
         "tuned": {k: result["tuned"][k] for k in ("model", "call_accuracy", "scenario_success", "run_id")},
-        "train_examples": result["export"]["train"],
+        "train_examples": result["tune"]["examples"],
         "tune_seconds": result["tune"]["seconds"],
         "compare": {k: cmp[k] for k in ("delta", "delta_ci95", "mcnemar_p", "verdict", "reason")},
         "pipeline": {
@@ -81,6 +81,7 @@ def pipeline_sections(config: PipelineConfig) -> dict:
             },
             "config": {
                 "train_limit": config.train_limit,
+                "max_examples": config.max_examples,
                 "epochs": config.epochs,
                 "include_passing": config.include_passing,
                 "tune_strategy": config.tune_strategy,
@@ -94,12 +95,16 @@ def main() -> None:
     parser.add_argument("--skip-pipeline", action="store_true", help="measure the harness only")
     parser.add_argument("--train-limit", type=int, default=PipelineConfig.train_limit)
     parser.add_argument("--epochs", type=int, default=PipelineConfig.epochs)
+    parser.add_argument("--max-examples", type=int, default=PipelineConfig.max_examples)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     merge(RESULTS, {"harness": harness(ROOT / "scenarios" / "dev.jsonl", args.concurrency)})
     if not args.skip_pipeline:
         config = PipelineConfig(
-            train_limit=args.train_limit, epochs=args.epochs, concurrency=args.concurrency
+            train_limit=args.train_limit,
+            epochs=args.epochs,
+            max_examples=args.max_examples,
+            concurrency=args.concurrency,
         )
         merge(RESULTS, pipeline_sections(config))
     print(RESULTS.read_text())

@@ -41,6 +41,7 @@ class PipelineConfig:
     train_limit: int | None = 300
     test_limit: int | None = None
     include_passing: float = 0.3
+    max_examples: int | None = 300
     tune_strategy: str = "instructed"
     out: Path = Path("exports/pipeline")
     concurrency: int = 16
@@ -114,7 +115,12 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         train.run_id, config.out / "data", include_passing=config.include_passing, seed=config.seed
     )
     tuned_adapter = tune(
-        config.out / "data", config.model, config.out / "adapter", epochs=config.epochs, seed=config.seed
+        config.out / "data",
+        config.model,
+        config.out / "adapter",
+        epochs=config.epochs,
+        max_examples=config.max_examples,
+        seed=config.seed,
     )
     baseline = _suite_run(config, config.model, strategy, config.test, config.test_limit)
     tuned = _suite_run(config, tuned_adapter.model, config.tune_strategy, config.test, config.test_limit)

@@ -17,6 +17,9 @@ def pipeline_command(
     train_limit: int = typer.Option(300, "--train-limit", help="Train scenarios the baseline runs on."),
     test_limit: int | None = typer.Option(None, "--test-limit", help="Test scenarios to compare on (all)."),
     include_passing: float = typer.Option(0.3, "--include-passing", help="Share of correct turns exported."),
+    max_examples: int | None = typer.Option(
+        300, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
+    ),
     epochs: int = typer.Option(2, "--epochs", help="LoRA epochs."),
     out: Path = typer.Option("exports/pipeline", "--out", help="Folder for the export and adapter."),
     concurrency: int = typer.Option(16, "--concurrency", help="Trials run at once."),
@@ -32,6 +35,7 @@ def pipeline_command(
         train_limit=train_limit,
         test_limit=test_limit,
         include_passing=include_passing,
+        max_examples=max_examples,
         epochs=epochs,
         out=out,
         concurrency=concurrency,
