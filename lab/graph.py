@@ -155,12 +155,19 @@ def text_check_node(state: AgentState) -> dict[str, Any]:
 
 
 def tools_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
-    """Run the proposed calls that have no problem; report the others' problems to the model."""
+    """Run the proposed calls that have no problem; report the others' problems to the model.
+
+    The turn ends at the step limit, or when every call of this step repeats one already made
+    in the turn (same tool, same arguments as written): tools answer a repeat the same way, so
+    asking the model again cannot make progress (a small model otherwise loops on a failing call).
+    """
     run = runtime.context
+    made = {(call.name, call.raw_arguments) for call in run.turn.calls}
+    repeat = bool(state["pending"]) and all((p.call.name, p.call.arguments) in made for p in state["pending"])
     messages = [_run_or_report(run, p) for p in state["pending"]]
     stop = state["steps"] >= run.settings.max_steps
     run.turn.step_limit_hit = run.turn.step_limit_hit or stop
-    return {"messages": messages, "pending": [], "stop": stop}
+    return {"messages": messages, "pending": [], "stop": stop or repeat}
 
 
 # --------------------------------------------------------------------------- routing and graph

@@ -178,9 +178,20 @@ def test_workflow_sends_a_text_call_back_for_another_try(queue):
 
 def test_step_limit_ends_a_looping_turn(queue):
     model, enqueue = queue
-    enqueue(*[Answer(calls=[GET])] * 3)
+    orders = ["A-1003", "A-1004", "A-1005"]
+    enqueue(*[Answer(calls=[("get_order", json.dumps({"order_id": order}))]) for order in orders])
     turn = run(SINGLE, model, "instructed", max_steps=2).turns[0]
     assert turn.step_limit_hit and len(turn.model_calls) == 2 and len(turn.calls) == 2
+
+
+@pytest.mark.parametrize("strategy", ["instructed", "workflow"])
+def test_a_repeated_call_ends_the_turn(queue, strategy):
+    model, enqueue = queue
+    bad = ("get_order", json.dumps({"order_id": "C-1003"}))  # fails the same way every time
+    enqueue(Answer(calls=[bad]), Answer(calls=[GET]), Answer(calls=[bad]), Answer(content="Done."))
+    turn = run(SINGLE, model, strategy, max_steps=8).turns[0]
+    assert [call.raw_arguments for call in turn.calls] == [bad[1], GET[1], bad[1]]
+    assert len(turn.model_calls) == 3 and not turn.step_limit_hit
 
 
 def test_transient_model_errors_are_retried_inside_a_turn(queue):
