@@ -29,9 +29,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network: litellm must not fetch prices
 
 import litellm  # noqa: E402
+import torch  # noqa: E402
 
 from lab.catalog import load_catalog  # noqa: E402
-from lab.io import atomic_write_text  # noqa: E402
+from lab.io import merge_json  # noqa: E402
 from lab.models import hfload, local, toolformat  # noqa: E402
 from lab.strategies import INSTRUCTED_PROMPT  # noqa: E402
 
@@ -157,17 +158,10 @@ def measure(requests: int, concurrency: int, max_tokens: int, cold: bool) -> dic
         mean_prompt_tokens=round(sum(r.usage.prompt_tokens for r in plain) / requests, 1),
         batch_sizes=engine.batcher.batch_sizes,
         device=str(engine.loaded.device),
-        torch_threads=__import__("torch").get_num_threads(),
+        torch_threads=torch.get_num_threads(),
         load_average_1m=[round(load_before, 2), round(os.getloadavg()[0], 2)],
     )
     return result
-
-
-def merge_results(path: Path, section: dict) -> None:
-    """Read-modify-write ``path``: set its ``inference`` key, keep the rest."""
-    results = json.loads(path.read_text()) if path.is_file() else {}
-    results["inference"] = section
-    atomic_write_text(path, json.dumps(results, indent=2) + "\n")
 
 
 def main() -> None:
@@ -179,7 +173,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
     section = measure(args.requests, args.concurrency, args.max_tokens, cold=not args.no_cold)
-    merge_results(args.out, section)
+    merge_json(args.out, {"inference": section})
     print(json.dumps({"inference": section}, indent=2))
 
 

@@ -15,7 +15,6 @@ is the lab's usual one (``MLFLOW_TRACKING_URI`` or ``mlruns/``), so every run st
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -25,18 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network: litellm must not fetch prices
 
-from lab.io import atomic_write_text  # noqa: E402
+from lab.io import merge_json  # noqa: E402
 from lab.pipeline import PipelineConfig, run_pipeline  # noqa: E402
 from lab.run import RunConfig, run_suite  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
-
-
-def merge(path: Path, sections: dict) -> None:
-    """Read-modify-write ``path``: set the given top-level keys, keep the rest."""
-    results = json.loads(path.read_text()) if path.is_file() else {}
-    results.update(sections)
-    atomic_write_text(path, json.dumps(results, indent=2) + "\n")
 
 
 def harness(suite: Path, concurrency: int) -> dict:
@@ -98,7 +90,7 @@ def main() -> None:
     parser.add_argument("--max-examples", type=int, default=PipelineConfig.max_examples)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    merge(RESULTS, {"harness": harness(ROOT / "scenarios" / "dev.jsonl", args.concurrency)})
+    merge_json(RESULTS, {"harness": harness(ROOT / "scenarios" / "dev.jsonl", args.concurrency)})
     if not args.skip_pipeline:
         config = PipelineConfig(
             train_limit=args.train_limit,
@@ -106,7 +98,7 @@ def main() -> None:
             max_examples=args.max_examples,
             concurrency=args.concurrency,
         )
-        merge(RESULTS, pipeline_sections(config))
+        merge_json(RESULTS, pipeline_sections(config))
     print(RESULTS.read_text())
 
 

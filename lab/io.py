@@ -28,3 +28,11 @@ def write_jsonl_atomic(path: str | Path, rows: Iterable[object]) -> None:
     """Write JSON values one per line (compact, key order kept) to ``path`` atomically."""
     lines = [json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in rows]
     atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+def merge_json(path: str | Path, sections: dict) -> None:
+    """Read-modify-write a JSON object file atomically: set the given top-level keys, keep the rest."""
+    path = Path(path)
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data.update(sections)
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
