@@ -3,10 +3,11 @@
 An example is the conversation up to one turn as the agent saw it (its system messages,
 the user messages) but with the gold history: for every earlier turn the gold calls
 with their real results from replaying them through the catalog, as context only (weight 0).
-Then the behaviour to learn (weight 1): for a failed turn the gold one (the right calls, the
-clarifying question or a plain reply); for a correct turn what the agent itself did, re-run on
-the gold state. Messages are kept in one neutral, OpenAI-like form with arguments as objects;
-lab/ftformats.py renders and checks the file formats. Nothing here reads runs or writes files.
+Then the behaviour to learn (weight 1): for a failed turn the gold one (the right calls with
+their results and a closing reply, the clarifying question or a plain reply); for a correct
+turn what the agent itself did, re-run on the gold state. Messages are kept in one neutral,
+OpenAI-like form with arguments as objects; lab/ftformats.py renders and checks the file
+formats. Nothing here reads runs or writes files.
 """
 
 from __future__ import annotations
@@ -170,12 +171,28 @@ def gold_history(
     messages: list[Message] = []
     for i in range(upto):
         messages.append({"role": "user", "content": scenario.turns[i].user})
-        gold = gold_turn(scenario, i, results[i], weight=0)
-        messages += gold
-        if gold[-1]["role"] == "tool":
-            reply = replies.get(i) or context_reply(catalog, scenario.turns[i].expect, results[i])
-            messages.append({"role": "assistant", "content": reply, "weight": 0})
+        messages += closed_gold_turn(catalog, scenario, i, results[i], 0, replies.get(i))
     return messages
+
+
+def closed_gold_turn(
+    catalog: Catalog,
+    scenario: Scenario,
+    index: int,
+    results: list[Any],
+    weight: int,
+    reply: str | None = None,
+) -> list[Message]:
+    """The gold turn through to its end: after tool results, a closing reply (``reply`` or a neutral one).
+
+    A tuned model must learn to stop once the results are in; a turn that ended on its calls
+    taught it to call again.
+    """
+    gold = gold_turn(scenario, index, results, weight)
+    if gold[-1]["role"] == "tool":
+        reply = reply or context_reply(catalog, scenario.turns[index].expect, results)
+        gold.append({"role": "assistant", "content": reply, "weight": weight})
+    return gold
 
 
 def _made_groups(trace: TurnTrace) -> list[tuple[str | None, list[MadeCall]]]:
@@ -241,7 +258,7 @@ def build_example(
     if score.correct and index < len(trace.turns):
         target = agent_turn(catalog, scenario, index, trace.turns[index])
     if not target:
-        target = trim_target(gold_turn(scenario, index, results[index], weight=1))
+        target = closed_gold_turn(catalog, scenario, index, results[index], weight=1)
     messages = [
         *system,
         *gold_history(catalog, scenario, index, results, replies),

@@ -154,6 +154,8 @@ def test_failing_turn_gets_gold_history_and_gold_calls(scored) -> None:
         "assistant",
         "tool",
         "assistant",
+        "tool",
+        "assistant",
     ]
     history_call = example.messages[3]
     assert history_call["weight"] == 0 and history_call["tool_calls"][0]["name"] == "get_order"
@@ -164,12 +166,12 @@ def test_failing_turn_gets_gold_history_and_gold_calls(scored) -> None:
         "content": ask_for(SCENARIO.turns[1].expect.clarify),
         "weight": 0,
     }
-    # ordered gold calls: one per message, the first one's real result between, ending on the second
-    assert [m["tool_calls"][0]["name"] for m in example.messages if m.get("weight") == 1] == [
-        "get_payment",
-        "cancel_order",
-    ]
+    # ordered gold calls: one per message, each followed by its real result, then a closing reply
+    trained = [m for m in example.messages if m.get("weight") == 1]
+    assert [m["tool_calls"][0]["name"] for m in trained[:2]] == ["get_payment", "cancel_order"]
     assert json.loads(example.messages[10]["content"]) == results[2][0]
+    assert json.loads(example.messages[12]["content"]) == results[2][1]
+    assert trained[-1] == {"role": "assistant", "content": DONE_REPLY, "weight": 1}  # it learns to stop
     assert example.tools == ["get_payment", "cancel_order"]
     assert example.source == "failure" and example.errors == ("wrong_tool", "missing_call")
     assert openai_problems(to_openai(example.messages, CATALOG.schemas())) == []

@@ -18,7 +18,7 @@ WITH_BASE = typer.Option(False, "--with-base", help="Also run the untuned base m
 LIMIT = typer.Option(None, "--limit", min=1, help="Run only the first N scenarios of the suite.")
 CONCURRENCY = typer.Option(8, "--concurrency", min=1, help="Scenarios in flight per suite run.")
 EPOCHS = typer.Option(2, "--epochs", min=1, help="Passes over each subset.")
-LR = typer.Option(1e-3, "--lr", min=0.0, help="Peak learning rate.")
+LR = typer.Option(2e-3, "--lr", min=0.0, help="Peak learning rate.")
 RANK = typer.Option(16, "--rank", min=1, help="LoRA rank.")
 SEED = typer.Option(0, "--seed", help="Seed of the shuffle (the subsets are nested) and of tuning.")
 

@@ -16,9 +16,9 @@ def pipeline_command(
     target: float = typer.Option(0.95, "--target", help="call_accuracy that is good enough, in [0, 1]."),
     train_limit: int = typer.Option(300, "--train-limit", help="Train scenarios the baseline runs on."),
     test_limit: int | None = typer.Option(None, "--test-limit", help="Test scenarios to compare on (all)."),
-    include_passing: float = typer.Option(0.3, "--include-passing", help="Share of correct turns exported."),
+    include_passing: float = typer.Option(1.0, "--include-passing", help="Share of correct turns exported."),
     max_examples: int | None = typer.Option(
-        300, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
+        240, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
     ),
     epochs: int = typer.Option(2, "--epochs", help="LoRA epochs."),
     out: Path = typer.Option("exports/pipeline", "--out", help="Folder for the export and adapter."),

@@ -13,7 +13,7 @@ DATA = typer.Option(..., "--data", help="A `lab export` folder.")
 BASE = typer.Option("local/smollm2-135m", "--base", help="Base model: local/NAME, or the hosted model.")
 OUT = typer.Option(None, "--out", help="Adapter folder to write (local tuning).")
 EPOCHS = typer.Option(2, "--epochs", min=1, help="Passes over the training examples.")
-LR = typer.Option(1e-3, "--lr", min=0.0, help="Peak learning rate (AdamW, linear warm-up and decay).")
+LR = typer.Option(2e-3, "--lr", min=0.0, help="Peak learning rate (AdamW, linear warm-up and decay).")
 RANK = typer.Option(16, "--rank", min=1, help="LoRA rank.")
 ALPHA = typer.Option(32, "--alpha", min=1, help="LoRA alpha (scale = alpha / rank).")
 MAX_EXAMPLES = typer.Option(
