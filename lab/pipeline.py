@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab import tune_data
 from lab.compare import compare
 from lab.export import export_run
 from lab.ladder import run_ladder
@@ -45,7 +46,7 @@ class PipelineConfig:
     tune_strategy: str = "instructed"
     out: Path = Path("exports/pipeline")
     concurrency: int = 16
-    epochs: int = 2
+    epochs: int = tune_data.EPOCHS
     seed: int = 0
 
 

@@ -22,6 +22,12 @@ from lab.errors import BadInput
 from lab.models import toolformat
 
 IGNORE = -100
+# The default LoRA recipe: lab.tune.tune, `lab tune`, `lab curve` and `lab pipeline` all start from it.
+EPOCHS = 2
+LR = 2e-3
+RANK = 16
+ALPHA = 32
+BATCH_SIZE = 8
 
 
 def data_file(data_dir: str | Path, fmt: str = "hf", split: str = "train") -> Path:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from lab import tune_data
 from lab.cli.common import JSON_OPTION, emit
 
 DATA = typer.Option(..., "--data", help="A `lab export` folder.")
@@ -17,9 +18,9 @@ STRATEGY = typer.Option(None, "--strategy", help="Strategy at evaluation (defaul
 WITH_BASE = typer.Option(False, "--with-base", help="Also run the untuned base model (0 examples).")
 LIMIT = typer.Option(None, "--limit", min=1, help="Run only the first N scenarios of the suite.")
 CONCURRENCY = typer.Option(8, "--concurrency", min=1, help="Scenarios in flight per suite run.")
-EPOCHS = typer.Option(2, "--epochs", min=1, help="Passes over each subset.")
-LR = typer.Option(2e-3, "--lr", min=0.0, help="Peak learning rate.")
-RANK = typer.Option(16, "--rank", min=1, help="LoRA rank.")
+EPOCHS = typer.Option(tune_data.EPOCHS, "--epochs", min=1, help="Passes over each subset.")
+LR = typer.Option(tune_data.LR, "--lr", min=0.0, help="Peak learning rate.")
+RANK = typer.Option(tune_data.RANK, "--rank", min=1, help="LoRA rank.")
 SEED = typer.Option(0, "--seed", help="Seed of the shuffle (the subsets are nested) and of tuning.")
 
 

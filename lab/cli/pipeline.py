@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from lab import tune_data
 from lab.cli.common import JSON_OPTION, emit
 
 
@@ -20,7 +21,7 @@ def pipeline_command(
     max_examples: int | None = typer.Option(
         240, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
     ),
-    epochs: int = typer.Option(2, "--epochs", help="LoRA epochs."),
+    epochs: int = typer.Option(tune_data.EPOCHS, "--epochs", help="LoRA epochs."),
     out: Path = typer.Option("exports/pipeline", "--out", help="Folder for the export and adapter."),
     concurrency: int = typer.Option(16, "--concurrency", help="Trials run at once."),
     json_output: bool = JSON_OPTION,

@@ -6,20 +6,21 @@ from pathlib import Path
 
 import typer
 
+from lab import tune_data
 from lab.cli.common import JSON_OPTION, emit
 from lab.errors import BadInput
 
 DATA = typer.Option(..., "--data", help="A `lab export` folder.")
 BASE = typer.Option("local/smollm2-135m", "--base", help="Base model: local/NAME, or the hosted model.")
 OUT = typer.Option(None, "--out", help="Adapter folder to write (local tuning).")
-EPOCHS = typer.Option(2, "--epochs", min=1, help="Passes over the training examples.")
-LR = typer.Option(2e-3, "--lr", min=0.0, help="Peak learning rate (AdamW, linear warm-up and decay).")
-RANK = typer.Option(16, "--rank", min=1, help="LoRA rank.")
-ALPHA = typer.Option(32, "--alpha", min=1, help="LoRA alpha (scale = alpha / rank).")
+EPOCHS = typer.Option(tune_data.EPOCHS, "--epochs", min=1, help="Passes over the training examples.")
+LR = typer.Option(tune_data.LR, "--lr", min=0.0, help="Peak learning rate (AdamW, linear warm-up and decay).")
+RANK = typer.Option(tune_data.RANK, "--rank", min=1, help="LoRA rank.")
+ALPHA = typer.Option(tune_data.ALPHA, "--alpha", min=1, help="LoRA alpha (scale = alpha / rank).")
 MAX_EXAMPLES = typer.Option(
     None, "--max-examples", min=1, help="Use the first N examples of a seeded shuffle."
 )
-BATCH = typer.Option(8, "--batch-size", min=1, help="Sequences per optimizer step.")
+BATCH = typer.Option(tune_data.BATCH_SIZE, "--batch-size", min=1, help="Sequences per optimizer step.")
 SEED = typer.Option(0, "--seed", help="Seed of LoRA initialisation, shuffle and batch order.")
 PROVIDER = typer.Option("local", "--provider", help="local, or a hosted fine-tuning provider (openai).")
 API_BASE = typer.Option(None, "--api-base", help="Hosted API base URL (default: the provider's).")
