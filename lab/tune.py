@@ -36,7 +36,8 @@ SUMMARY_FILE = "tune.json"
 class TuneSummary(Contract):
     """What ``tune`` did (also written as ``tune.json`` into the adapter folder).
 
-    ``examples`` are export rows, ``items`` the training sequences made of them (one per row),
+    ``examples`` are export rows, ``items`` the training sequences made of them (one per row, after
+    rows that begin another are folded into it),
     ``target_tokens`` the tokens with a loss, ``tokens`` all sequence tokens after the shared
     prefix of ``prefix_tokens`` tokens (system prompt and catalog, run once per batch).
     """

@@ -5,8 +5,9 @@ formats to files. Every weight-1 assistant message of a row is a target; its pro
 conversation before it, rendered by lab/models/toolformat.py exactly as inference renders it: a
 shared prefix (system prompt and tool catalog, the same for every row of a strategy) and the
 dialogue so far. All targets of a row ride in one sequence after the prefix; labels are -100 on
-everything but the targets, so only they are learnt. Batches hold rows of one prefix, sorted by
-length. This module does not train (lab/lora.py) and does not choose examples (lab/export.py).
+everything but the targets, so only they are learnt. A row that is the start of a longer row
+rides in it (``fold``). Batches hold rows of one prefix, sorted by length. This module does not
+train (lab/lora.py) and does not choose examples (lab/export.py).
 """
 
 from __future__ import annotations
@@ -158,9 +159,39 @@ class Encoder:
         return result
 
 
+def _conversation(row: dict[str, Any]) -> tuple[str, ...]:
+    """A row's tools and messages as comparable keys, ignoring what is learnt (the weights)."""
+    tools = json.dumps(row.get("tools") or [], sort_keys=True)
+    messages = ({k: v for k, v in m.items() if k != "weight"} for m in row["messages"])
+    return (tools, *(json.dumps(m, sort_keys=True) for m in messages))
+
+
+def fold(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with each row whose conversation begins a longer row's merged into that row.
+
+    An export has one row per turn, and a later turn's row carries the earlier turns as gold
+    context; when an earlier turn's row is exactly that context, its targets become targets of
+    the longer row (same tokens, same prompts), so they are learnt without running their tokens
+    twice. Rows keep their order; the rows merged into another are dropped.
+    """
+    keys = [_conversation(row) for row in rows]
+    host: dict[tuple[str, ...], int] = {}
+    for i in sorted(range(len(rows)), key=lambda i: -len(keys[i])):
+        if keys[i] not in host:
+            for end in range(1, len(keys[i]) + 1):
+                host.setdefault(keys[i][:end], i)
+    merged = {i: [dict(m) for m in row["messages"]] for i, row in enumerate(rows) if host[keys[i]] == i}
+    for i, row in enumerate(rows):
+        messages = merged[host[keys[i]]]
+        for position, message in enumerate(row["messages"]):
+            if message.get("role") == "assistant" and message.get("weight", 1) == 1:
+                messages[position]["weight"] = 1
+    return [{**row, "messages": merged[i]} for i, row in enumerate(rows) if i in merged]
+
+
 def encode_rows(rows: Sequence[dict[str, Any]], encoder: Encoder) -> list[Item]:
-    """Every training sequence of the rows, in row order."""
-    return [item for row in rows for item in encoder.items(row)]
+    """Every training sequence of the rows (folded: lab/tune_data.py ``fold``), in row order."""
+    return [item for row in fold(rows) for item in encoder.items(row)]
 
 
 def targets(items: Sequence[Item]) -> int:

@@ -163,7 +163,7 @@ def test_prompt_prefix_is_shared_and_suffix_renders_calls_and_results():
         "<|im_start|>user\ncancel A-1<|im_end|>\n"
         '<|im_start|>assistant\n<tool_call>{"name": "cancel_order", "arguments": {"order_id": "A-1"}}'
         "</tool_call><|im_end|>\n"
-        '<|im_start|>tool\ncancel_order: {"status": "cancelled"}<|im_end|>\n'
+        '<|im_start|>tool\ncancel_order: {"status":"cancelled"}<|im_end|>\n'
         "<|im_start|>assistant\n"
     )
 

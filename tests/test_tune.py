@@ -159,6 +159,28 @@ def test_prefix_cached_loss_equals_the_plain_full_sequence_loss(tiny_dir):
     assert float(got) == pytest.approx(total / count, rel=1e-4)
 
 
+def first_turn_row(order: str) -> dict:
+    """The row of the first turn of ``row(order, history=True)``: its history as targets."""
+    first = row(order, history=True)["messages"][:5]
+    return {"messages": [{**m, "weight": 1} if "weight" in m else m for m in first], "tools": TOOLS}
+
+
+def test_a_row_that_begins_another_is_learnt_inside_it():
+    encoder = tune_data.Encoder(tiny_tokenizer())
+    longer, shorter, other = row("A-1300", history=True), first_turn_row("A-1300"), row("A-1301")
+    folded = tune_data.fold([shorter, other, longer])
+    assert len(folded) == 2 and folded[0] == other
+    assert [m.get("weight") for m in folded[1]["messages"] if m["role"] == "assistant"] == [1, 1, 1, 1]
+    items = tune_data.encode_rows([shorter, other, longer], encoder)
+    assert len(items) == 2
+    assert tune_data.targets(items) == sum(
+        tune_data.targets(encoder.items(r)) for r in (shorter, other, longer)
+    )
+    # a row folds only into one that begins with all of it
+    assert len(tune_data.fold([first_turn_row("A-1300"), row("A-1302", history=True)])) == 1
+    assert len(tune_data.fold([first_turn_row("A-1300"), row("A-1302")])) == 2
+
+
 def test_batches_are_length_sorted_padded_and_seeded():
     items = [tune_data.Item(0, list(range(n)), [-100] * (n - 1) + [5]) for n in (3, 9, 4, 8, 5)]
     first = tune_data.batches(items, 2, pad_id=0, seed=1, epoch=0)

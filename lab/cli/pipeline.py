@@ -19,7 +19,7 @@ def pipeline_command(
     test_limit: int | None = typer.Option(None, "--test-limit", help="Test scenarios to compare on (all)."),
     include_passing: float = typer.Option(1.0, "--include-passing", help="Share of correct turns exported."),
     max_examples: int | None = typer.Option(
-        240, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
+        300, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
     ),
     epochs: int = typer.Option(tune_data.EPOCHS, "--epochs", help="LoRA epochs."),
     out: Path = typer.Option("exports/pipeline", "--out", help="Folder for the export and adapter."),

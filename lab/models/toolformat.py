@@ -3,7 +3,9 @@
 One module for inference (``lab.models.local``) and training (``lab.tune``), so both see the same bytes.
 
 * ``render_catalog(tools)``: OpenAI tool schemas as one compact line per tool (prompt length dominates
-  the cost of a small model on CPU).
+  the cost of a small model on CPU). A parameter shows the schema's own ``examples``, never a value
+  from its prose description ("the order id, like A-1234"): a tuned 135M model copied that id into
+  its calls, and the tools canonicalise the shapes people write anyway.
 * ``render_calls(calls)`` / ``parse(text)``: a call is
   ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, one per line, several per message.
   Parsing also accepts code fences, a bare JSON call object (or a list of them) and a missing closing
@@ -11,7 +13,8 @@ One module for inference (``lab.models.local``) and training (``lab.tune``), so 
   when that leftover still looks like an attempted call.
 * ``render_prompt(messages, tools)`` / ``render_target(message)``: SmolLM2's ChatML
   (``<|im_start|>role\\n...<|im_end|>\\n``), split into the cacheable shared prefix (system prompt,
-  catalog, few-shot examples) and the per-dialogue suffix.
+  catalog, few-shot examples) and the per-dialogue suffix. A JSON tool result is rendered without
+  the spaces after separators (14% fewer tokens, in every prompt and every training row).
 
 It does not tokenize, run a model, or check arguments against a schema (catalog and scorer do that).
 """
@@ -39,7 +42,6 @@ _CALL_START = re.compile(r'[{\[]\s*\{?\s*"(?:name|function)"\s*:')
 _FENCE = re.compile(r"```[a-zA-Z]*")
 _CLOSING = re.compile(r"[\s`}\]]*" + re.escape(CALL_CLOSE))
 _JSON = json.JSONDecoder()
-_DESCRIBED_EXAMPLE = re.compile(r"\b(?:like|e\.g\.)\s+([^\s,;]+?)[.,;]?(?:\s|$)")
 _TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "object": "obj"}
 
 
@@ -80,12 +82,9 @@ def _type_name(schema: Mapping[str, Any]) -> str:
 
 
 def _example(schema: Mapping[str, Any]) -> Any:
-    """The schema's first example, else one named in its description ("like A-1234", "e.g. +1555...")."""
+    """The schema's first example (``examples``), if it has one."""
     examples = schema.get("examples")
-    if isinstance(examples, list) and examples:
-        return examples[0]
-    match = _DESCRIBED_EXAMPLE.search(schema.get("description") or "")
-    return match.group(1) if match else None
+    return examples[0] if isinstance(examples, list) and examples else None
 
 
 def _render_param(name: str, schema: Mapping[str, Any], required: bool) -> str:
@@ -305,6 +304,15 @@ def _block(role: str, body: str) -> str:
     return f"{IM_START}{role}\n{body}{IM_END}\n"
 
 
+def compact_json(text: str) -> str:
+    """JSON text re-written without spaces after ``,`` and ``:``; other text unchanged."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def render_message(message: Any, call_names: Mapping[str, str] | None = None) -> str:
     """One message after the shared system block, as a ChatML block.
 
@@ -316,7 +324,7 @@ def render_message(message: Any, call_names: Mapping[str, str] | None = None) ->
         return f"{IM_START}assistant\n{render_target(message)}\n"
     if role == "tool":
         name = (call_names or {}).get(_get(message, "tool_call_id") or "")
-        body = _text(_get(message, "content"))
+        body = compact_json(_text(_get(message, "content")))
         return _block("tool", f"{name}: {body}" if name else body)
     return _block(role, _text(_get(message, "content")))
 
