@@ -42,7 +42,7 @@ TOOLS = [
             "parameters": {
                 "type": "object",
                 "properties": {
-                    "query": {"type": "string"},
+                    "query": {"type": "string", "description": "what to look up, like 'refund window'."},
                     "top_k": {"type": "integer", "minimum": 1, "maximum": 5, "default": 3},
                 },
                 "required": ["query"],
@@ -143,6 +143,7 @@ def test_catalog_is_one_compact_line_per_tool():
         'cancel_order(order_id: str "A-1234", reason?: changed_mind|other="other") - Cancel a pending order.',
         "search_policies(query: str, top_k?: int 1..5=3) - Search the policy articles.",
     ]
+    # a schema's ``examples`` are shown; a value in a prose description is not (a small model copies it)
 
 
 def test_prompt_prefix_is_shared_and_suffix_renders_calls_and_results():

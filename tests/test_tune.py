@@ -159,15 +159,15 @@ def test_prefix_cached_loss_equals_the_plain_full_sequence_loss(tiny_dir):
     assert float(got) == pytest.approx(total / count, rel=1e-4)
 
 
-def first_turn_row(order: str) -> dict:
-    """The row of the first turn of ``row(order, history=True)``: its history as targets."""
-    first = row(order, history=True)["messages"][:5]
+def first_turn_row() -> dict:
+    """The row of the first turn of any ``row(..., history=True)``: that history, as targets."""
+    first = row("A-1300", history=True)["messages"][:5]
     return {"messages": [{**m, "weight": 1} if "weight" in m else m for m in first], "tools": TOOLS}
 
 
 def test_a_row_that_begins_another_is_learnt_inside_it():
     encoder = tune_data.Encoder(tiny_tokenizer())
-    longer, shorter, other = row("A-1300", history=True), first_turn_row("A-1300"), row("A-1301")
+    longer, shorter, other = row("A-1300", history=True), first_turn_row(), row("A-1301")
     folded = tune_data.fold([shorter, other, longer])
     assert len(folded) == 2 and folded[0] == other
     assert [m.get("weight") for m in folded[1]["messages"] if m["role"] == "assistant"] == [1, 1, 1, 1]
@@ -177,8 +177,8 @@ def test_a_row_that_begins_another_is_learnt_inside_it():
         tune_data.targets(encoder.items(r)) for r in (shorter, other, longer)
     )
     # a row folds only into one that begins with all of it
-    assert len(tune_data.fold([first_turn_row("A-1300"), row("A-1302", history=True)])) == 1
-    assert len(tune_data.fold([first_turn_row("A-1300"), row("A-1302")])) == 2
+    assert len(tune_data.fold([first_turn_row(), row("A-1302", history=True)])) == 1
+    assert len(tune_data.fold([first_turn_row(), row("A-1302")])) == 2
 
 
 def test_batches_are_length_sorted_padded_and_seeded():
