@@ -58,7 +58,10 @@ def pipeline_sections(config: PipelineConfig) -> dict:
         "baseline": {
             k: result["baseline"][k] for k in ("strategy", "call_accuracy", "scenario_success", "run_id")
         },
-        "tuned": {k: result["tuned"][k] for k in ("model", "call_accuracy", "scenario_success", "run_id")},
+        "tuned": {
+            k: result["tuned"][k]
+            for k in ("model", "strategy", "call_accuracy", "scenario_success", "run_id")
+        },
         "train_examples": result["tune"]["examples"],
         "tune_seconds": result["tune"]["seconds"],
         "compare": {k: cmp[k] for k in ("delta", "delta_ci95", "mcnemar_p", "verdict", "reason")},
@@ -77,6 +80,7 @@ def pipeline_sections(config: PipelineConfig) -> dict:
                 "epochs": config.epochs,
                 "include_passing": config.include_passing,
                 "tune_strategy": config.tune_strategy,
+                "tuned_strategy": config.tuned_strategy,
             },
         },
     }

@@ -62,6 +62,11 @@ def tool_error(code: str, message: str, argument: str | None = None) -> dict[str
     return {"error": {"code": code, "message": message, "argument": argument}}
 
 
+def tool_content(result: Any) -> str:
+    """A tool result as the content of the ``tool`` message the agent sends (export rows copy it)."""
+    return json.dumps(result, default=str)
+
+
 def error_code(result: JsonValue) -> str | None:
     """The code of a structured error result, else None."""
     error = result.get("error") if isinstance(result, dict) else None

@@ -12,10 +12,10 @@ formats. Nothing here reads runs or writes files.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from lab.catalog import tool_content
 from lab.strategies import ask_for
 from lab.types import Expect, ExpectedCall, MadeCall, Scenario, Trace, TurnScore, TurnTrace
 
@@ -80,11 +80,6 @@ def error_types(score: TurnScore) -> tuple[str, ...]:
     if score.kind == "no_call" and score.no_call_ok is False:
         found.add("should_not_call")
     return tuple(kind for kind in ERROR_TYPES if kind in found)
-
-
-def tool_content(result: Any) -> str:
-    """A tool result as the content of a tool message, exactly as the agent's graph renders it."""
-    return json.dumps(result, default=str)
 
 
 def gold_results(catalog: Catalog, scenario: Scenario) -> list[list[Any]]:

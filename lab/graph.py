@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from lab.catalog import error_code, tool_error
+from lab.catalog import error_code, tool_content, tool_error
 from lab.models import gateway
 from lab.models.gateway import ModelError, ModelReply, RawToolCall, RetryPolicy
 from lab.strategies import Strategy, clarifying_question
@@ -301,7 +301,7 @@ def _run_or_report(run: Run, pending: Pending) -> dict[str, Any]:
             blocked=pending.blocked,
         )
     )
-    return {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result, default=str)}
+    return {"role": "tool", "tool_call_id": call.id, "content": tool_content(result)}
 
 
 def _assistant(content: str, pending: list[Pending]) -> dict[str, Any]:

@@ -315,10 +315,11 @@ def test_pipeline_runs_every_stage_and_compares_on_the_test_split(tiny_dir, stor
     )  # fmt: skip
     result = run_pipeline(config).as_json()
     assert [r["strategy"] for r in result["ladder"]["runs"]][0] == "zero_shot"
-    assert tracking.run_params(result["train_run"])["suite"].endswith("train.jsonl")
+    train_params = tracking.run_params(result["train_run"])
+    assert train_params["suite"].endswith("train.jsonl") and train_params["strategy"] == "instructed"
     assert result["export"]["examples"] > 0
     assert result["tune"]["model"] == f"local/{tiny_dir}+{store / 'pipeline' / 'adapter'}"
-    assert result["tuned"]["model"] == result["tune"]["model"] and result["tuned"]["strategy"] == "instructed"
+    assert result["tuned"]["model"] == result["tune"]["model"] and result["tuned"]["strategy"] == "workflow"
     assert result["compare"]["baseline"] == result["baseline"]["run_id"]
     assert result["compare"]["candidate"] == result["tuned"]["run_id"]
     assert result["compare"]["verdict"] in {"adopt", "reject", "inconclusive"}

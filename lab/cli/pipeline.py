@@ -22,6 +22,9 @@ def pipeline_command(
         300, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
     ),
     epochs: int = typer.Option(tune_data.EPOCHS, "--epochs", help="LoRA epochs."),
+    tuned_strategy: str = typer.Option(
+        "workflow", "--tuned-strategy", help="Strategy the tuned model runs with on test."
+    ),
     out: Path = typer.Option("exports/pipeline", "--out", help="Folder for the export and adapter."),
     concurrency: int = typer.Option(16, "--concurrency", help="Trials run at once."),
     json_output: bool = JSON_OPTION,
@@ -38,6 +41,7 @@ def pipeline_command(
         include_passing=include_passing,
         max_examples=max_examples,
         epochs=epochs,
+        tuned_strategy=tuned_strategy,
         out=out,
         concurrency=concurrency,
     )
