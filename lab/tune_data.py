@@ -24,11 +24,13 @@ from lab.models import toolformat
 
 IGNORE = -100
 # The default LoRA recipe: lab.tune.tune, `lab tune`, `lab curve` and `lab pipeline` all start from it.
+# Measured on dev (300 rows, the tuned model with the workflow strategy): batch 8 at lr 2e-3 0.373,
+# batch 4 at 2e-3 0.324, batch 4 at 1e-3 0.422 call_accuracy; the same time on the CPU.
 EPOCHS = 2
-LR = 2e-3
+LR = 1e-3
 RANK = 16
 ALPHA = 32
-BATCH_SIZE = 8
+BATCH_SIZE = 4
 
 
 def data_file(data_dir: str | Path, fmt: str = "hf", split: str = "train") -> Path:
