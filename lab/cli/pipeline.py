@@ -30,7 +30,7 @@ def pipeline_command(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Ladder on dev, baseline run on train, export, tune, then the best prompting strategy and the
-    tuned model on test, compared paired; prints the verdict."""
+    tuned model (with --tuned-strategy) on test, compared paired; prints the verdict."""
     from lab.pipeline import PipelineConfig, run_pipeline
 
     config = PipelineConfig(
