@@ -81,6 +81,13 @@ def list_strategies() -> dict[str, str]:
     return dict(DESCRIPTIONS)
 
 
+def check_name(name: str, option: str = "--strategy") -> str:
+    """``name`` if it is a strategy, else BadInput at ``option``."""
+    if name not in DESCRIPTIONS:
+        raise BadInput(option, f"unknown strategy {name!r}; choose from {', '.join(DESCRIPTIONS)}")
+    return name
+
+
 def make_strategy(
     name: str,
     catalog: Catalog,
@@ -103,8 +110,7 @@ def make_strategy(
     Raises:
         BadInput: unknown name (``--strategy``), unreadable prompt file, or non-train examples.
     """
-    if name not in DESCRIPTIONS:
-        raise BadInput("--strategy", f"unknown strategy {name!r}; choose from {', '.join(DESCRIPTIONS)}")
+    check_name(name)
     base = ZERO_SHOT_PROMPT if name == "zero_shot" else INSTRUCTED_PROMPT
     if system_prompt_file is not None:
         base = read_system_prompt(system_prompt_file)

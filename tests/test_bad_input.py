@@ -160,6 +160,12 @@ def test_bad_model_string(store: Path, model: str, named: str) -> None:
     assert_nothing_ran(store)
 
 
+def test_unknown_tuned_strategy_is_refused_before_the_pipeline_starts(store: Path) -> None:
+    outcome = invoke("pipeline", "--tuned-strategy", "telepathy", "--json")
+    assert_bad_input(outcome, "--tuned-strategy", "'telepathy'", "workflow")
+    assert_nothing_ran(store)
+
+
 def test_bad_model_string_in_the_console_script(tmp_path: Path) -> None:
     """The installed `lab` script itself: the same single line, no traceback, no run."""
     store = tmp_path / "store"

@@ -31,6 +31,9 @@ def pipeline_command(
 ) -> None:
     """Ladder on dev, baseline run on train, export, tune, then the best prompting strategy and the
     tuned model (with --tuned-strategy) on test, compared paired; prints the verdict."""
+    from lab.strategies import check_name
+
+    check_name(tuned_strategy, "--tuned-strategy")  # before an hour of pipeline, not after
     from lab.pipeline import PipelineConfig, run_pipeline
 
     config = PipelineConfig(
