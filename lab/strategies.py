@@ -81,11 +81,10 @@ def list_strategies() -> dict[str, str]:
     return dict(DESCRIPTIONS)
 
 
-def check_name(name: str, option: str = "--strategy") -> str:
-    """``name`` if it is a strategy, else BadInput at ``option``."""
+def check_name(name: str, option: str = "--strategy") -> None:
+    """Raise BadInput at ``option`` unless ``name`` is a strategy."""
     if name not in DESCRIPTIONS:
         raise BadInput(option, f"unknown strategy {name!r}; choose from {', '.join(DESCRIPTIONS)}")
-    return name
 
 
 def make_strategy(

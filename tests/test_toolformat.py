@@ -139,11 +139,11 @@ def test_plain_text_is_not_malformed():
 
 def test_catalog_is_one_compact_line_per_tool():
     lines = tf.render_catalog(TOOLS).splitlines()
+    # a schema's ``examples`` are shown; a value in a prose description is not (a small model copies it)
     assert lines == [
         'cancel_order(order_id: str "A-1234", reason?: changed_mind|other="other") - Cancel a pending order.',
         "search_policies(query: str, top_k?: int 1..5=3) - Search the policy articles.",
     ]
-    # a schema's ``examples`` are shown; a value in a prose description is not (a small model copies it)
 
 
 def test_prompt_prefix_is_shared_and_suffix_renders_calls_and_results():
