@@ -66,6 +66,21 @@ def run_lab(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
+def lab_process(store: str, *args: str) -> subprocess.Popen:
+    """`lab ARGS` as a subprocess on ``store`` in a session of its own (to kill it whole), running
+    this checkout's code."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [str(LAB), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def run_count(folder: Path) -> int:
     """How many MLflow runs the store in ``folder`` holds (0 when it was never created)."""
     db = folder / "mlflow.db"

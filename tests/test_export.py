@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from labcli import lab_process
 from mlflow_store import fresh_store
 
 from lab import tracking
@@ -162,6 +166,25 @@ def test_reexport_replaces_an_export_and_a_foreign_folder_is_refused(lab_dir, ch
     assert error.value.where == "--out" and sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
     with pytest.raises(BadInput):
         export_run(chaos_run, lab_dir / "bad", include_passing=1.5)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_reexport_killed_mid_write_leaves_the_earlier_export_whole(lab_dir, chaos_run) -> None:
+    target = lab_dir / "killed"
+    export_run(chaos_run, target)
+    before = files_of(target)
+    store = os.environ["MLFLOW_TRACKING_URI"]  # the module's throwaway store
+    victim = lab_process(store, "export", "--run", chaos_run, "--out", str(target), "--include-passing", "1")
+    deadline = time.monotonic() + 180
+    while not list(lab_dir.glob(".killed.tmp-*")):  # the new export is being written
+        assert victim.poll() is None and time.monotonic() < deadline, victim.communicate()
+        time.sleep(0.005)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert files_of(target) == before  # a finished re-export (more rows) would differ
 
 
 def test_latest_train_run_is_found(chaos_run) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from labcli import lab_process
 from mlflow_store import fresh_store
 
 from lab import results, tracking
@@ -23,23 +24,8 @@ from lab.types import ResultRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "scenarios" / "dev.jsonl"
-LAB = ROOT / ".venv" / "bin" / "lab"
 FAST = settings_for(retries=3, retry_delay_s=0.001)
 RATES = ("malformed_rate", "hallucinated_tool_rate", "extra_call_rate")
-
-
-def lab_process(store: str, *args: str) -> subprocess.Popen:
-    """`lab ARGS` as a subprocess on ``store``, running this checkout's code."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [str(LAB), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def comparable(record: ResultRecord) -> tuple:
