@@ -22,36 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab import tune_data
 from lab.compare import compare
 from lab.export import export_run
 from lab.ladder import run_ladder
+from lab.pipeline_config import PipelineConfig
 from lab.run import RunConfig, RunSummary, run_suite
 from lab.tune import tune
 
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """What the pipeline runs on and where it writes."""
-
-    model: str = "local/smollm2-135m"
-    dev: Path = Path("scenarios/dev.jsonl")
-    train: Path = Path("scenarios/train.jsonl")
-    test: Path = Path("scenarios/test.jsonl")
-    target: float = 0.95
-    dev_limit: int | None = None
-    train_limit: int | None = 300
-    test_limit: int | None = None
-    include_passing: float = 1.0  # every correct turn: without them a tuned model forgets plain replies
-    max_examples: int | None = 300  # the issue's cap; 2 epochs of 300 folded rows fit 20 minutes on 2 cores
-    tune_strategy: str = "instructed"  # the export's prompt: the tuned model is trained on it
-    # The tuned model runs with the workflow (the same instructed prompt, plus call checks): on dev
-    # it turned the bench adapter's wrong and invented calls into none, 0.309 -> 0.373 call_accuracy.
-    tuned_strategy: str = "workflow"
-    out: Path = Path("exports/pipeline")
-    concurrency: int = 16
-    epochs: int = tune_data.EPOCHS
-    seed: int = 0
+__all__ = ["PipelineConfig", "PipelineResult", "run_pipeline"]
 
 
 @dataclass

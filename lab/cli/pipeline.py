@@ -6,27 +6,38 @@ from pathlib import Path
 
 import typer
 
-from lab import tune_data
 from lab.cli.common import JSON_OPTION, emit
+from lab.pipeline_config import PipelineConfig
+
+DEFAULTS = PipelineConfig()
 
 
 def pipeline_command(
-    model: str = typer.Option(
-        "local/smollm2-135m", "--model", help="Local model to climb, tune and compare."
+    model: str = typer.Option(DEFAULTS.model, "--model", help="Local model to climb, tune and compare."),
+    target: float = typer.Option(
+        DEFAULTS.target, "--target", help="call_accuracy that is good enough, in [0, 1]."
     ),
-    target: float = typer.Option(0.95, "--target", help="call_accuracy that is good enough, in [0, 1]."),
-    train_limit: int = typer.Option(300, "--train-limit", help="Train scenarios the baseline runs on."),
-    test_limit: int | None = typer.Option(None, "--test-limit", help="Test scenarios to compare on (all)."),
-    include_passing: float = typer.Option(1.0, "--include-passing", help="Share of correct turns exported."),
+    train_limit: int = typer.Option(
+        DEFAULTS.train_limit, "--train-limit", help="Train scenarios the baseline runs on."
+    ),
+    test_limit: int | None = typer.Option(
+        DEFAULTS.test_limit, "--test-limit", help="Test scenarios to compare on (all)."
+    ),
+    include_passing: float = typer.Option(
+        DEFAULTS.include_passing, "--include-passing", help="Share of correct turns exported."
+    ),
     max_examples: int | None = typer.Option(
-        300, "--max-examples", min=1, help="Export rows to tune on at most (a seeded sample)."
+        DEFAULTS.max_examples,
+        "--max-examples",
+        min=1,
+        help="Export rows to tune on at most (a seeded sample).",
     ),
-    epochs: int = typer.Option(tune_data.EPOCHS, "--epochs", help="LoRA epochs."),
+    epochs: int = typer.Option(DEFAULTS.epochs, "--epochs", help="LoRA epochs."),
     tuned_strategy: str = typer.Option(
-        "workflow", "--tuned-strategy", help="Strategy the tuned model runs with on test."
+        DEFAULTS.tuned_strategy, "--tuned-strategy", help="Strategy the tuned model runs with on test."
     ),
-    out: Path = typer.Option("exports/pipeline", "--out", help="Folder for the export and adapter."),
-    concurrency: int = typer.Option(16, "--concurrency", help="Trials run at once."),
+    out: Path = typer.Option(DEFAULTS.out, "--out", help="Folder for the export and adapter."),
+    concurrency: int = typer.Option(DEFAULTS.concurrency, "--concurrency", help="Trials run at once."),
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Ladder on dev, baseline run on train, export, tune, then the best prompting strategy and the
@@ -34,7 +45,7 @@ def pipeline_command(
     from lab.strategies import check_name
 
     check_name(tuned_strategy, "--tuned-strategy")  # before an hour of pipeline, not after
-    from lab.pipeline import PipelineConfig, run_pipeline
+    from lab.pipeline import run_pipeline
 
     config = PipelineConfig(
         model=model,
