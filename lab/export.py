@@ -25,6 +25,7 @@ from lab.catalog import Catalog, load_catalog
 from lab.errors import BadInput
 from lab.examples import Example
 from lab.graph import AgentSettings, Run
+from lab.redact import redact
 from lab.scenarios import load_scenarios, suite_sha256
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ExportManifest, ExportSummary, ResultRecord, Scenario
@@ -131,11 +132,15 @@ def agent_system(strategy: Strategy, catalog: Catalog) -> Callable[[Scenario], l
 
 
 def write_tree(folder: Path, rows: dict[str, dict[str, list[dict]]], manifest: ExportManifest) -> None:
-    """Write ``FORMAT/SPLIT.jsonl`` for every format and split, and ``manifest.json``."""
+    """Write ``FORMAT/SPLIT.jsonl`` for every format and split, and ``manifest.json``.
+
+    Rows are written with secrets masked (lab/redact.py): a key a customer pasted into a scenario
+    or a system prompt file must not be trained on, nor uploaded to a hosted tuning service.
+    """
     for fmt, splits in rows.items():
         (folder / fmt).mkdir(parents=True, exist_ok=True)
         for split, items in splits.items():
-            text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in items)
+            text = "".join(json.dumps(redact(row), ensure_ascii=False) + "\n" for row in items)
             (folder / fmt / f"{split}.jsonl").write_text(text, encoding="utf-8")
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
 

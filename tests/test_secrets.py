@@ -6,8 +6,9 @@ a customer pastes them into a scenario, the system prompt file holds one, and a 
 (an OpenAI-compatible fake on loopback, reached through litellm with the key from the
 environment) echoes the key it was sent in an error, in a tool call and in its reply. After a
 scripted run, an export of it and a hosted run, no file under the store (the SQLite database
-with params, tags, metrics and traces, every artifact, the results logs) holds any secret, and
-the places the keys reached in the traces carry the redaction mark instead.
+with params, tags, metrics and traces, every artifact, the results logs) holds any secret, nor
+does the exported fine-tuning data on disk, and the places the keys reached in the traces carry
+the redaction mark instead.
 """
 
 from __future__ import annotations
@@ -161,6 +162,14 @@ def test_the_export_run_logs_its_dataset_masked(store) -> None:
     dataset = [path for path in files_under(folder / "artifacts") if ids["export"] in path.parts]
     assert {path.name for path in dataset} >= {"train.jsonl", "manifest.json"}
     assert any(MASK.encode() in path.read_bytes() for path in dataset)  # the prompt's and pasted keys
+
+
+def test_the_export_on_disk_holds_no_secret(store) -> None:
+    folder, _ = store
+    files = files_under(folder.parent / "export")  # what would be trained on or uploaded
+    assert {path.name for path in files} >= {"train.jsonl", "manifest.json"}
+    assert [(str(p), s) for p in files for s in SECRETS if s.encode() in p.read_bytes()] == []
+    assert any(MASK.encode() in path.read_bytes() for path in files)
 
 
 def span_texts(run_id: str) -> list[str]:
