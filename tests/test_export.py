@@ -184,7 +184,7 @@ def test_a_reexport_killed_mid_write_leaves_the_earlier_export_whole(lab_dir, ch
         time.sleep(0.005)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
-    assert files_of(target) == before  # a finished re-export (more rows) would differ
+    assert files_of(target) == before  # a finished re-export differs (its manifest: include_passing 1.0)
 
 
 def test_latest_train_run_is_found(chaos_run) -> None:
