@@ -144,6 +144,36 @@ def test_batched_greedy_equals_plain_generate_with_stops_and_budgets(engine):
     assert batched[0] == first[:3]
 
 
+class Spelled:
+    """A fake guide: picks the given tokens in order, whatever the logits."""
+
+    def __init__(self, tokens: list[int]):
+        self.tokens = list(tokens)
+
+    def pick(self, logits: torch.Tensor) -> int:
+        return self.tokens.pop(0)
+
+
+def test_a_guided_row_takes_its_guides_tokens_and_the_others_stay_greedy(engine):
+    pairs = [_prompt(engine, u) for u in USERS[:3]]
+    prefix = decode.encode_prefix(engine.model, pairs[0][0])
+    suffixes = [s for _, s in pairs]
+    plain = decode.generate_batch(engine.model, prefix, suffixes, [6, 6, 6], set(), engine.pad_id)
+    spelled = [5, 6, 7, 8, 9, 10]
+    guided = decode.generate_batch(
+        engine.model, prefix, suffixes, [6, 6, 6], set(), engine.pad_id, [None, Spelled(spelled), None]
+    )
+    assert guided == [plain[0], spelled, plain[2]]
+
+
+def test_metadata_allowed_values_turn_on_the_call_grammar():
+    messages = [SYSTEM, {"role": "user", "content": "Where is A-1234?"}]
+    assert local._request(messages, {"tools": TOOLS}).grammar is None
+    request = local._request(messages, {"tools": TOOLS}, {"allowed": {"get_order": {"order_id": ["A-1234"]}}})
+    assert request.grammar.tools == {"get_order": {"order_id": ("A-1234",)}}
+    assert request.grammar.grounded and request.grammar.callable() == ("get_order",)
+
+
 def test_prefix_cache_reuses_and_evicts(engine):
     cache = decode.PrefixCache(size=2)
     for key in ["a", "b", "a", "c", "b"]:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import torch
 from transformers.cache_utils import Cache, DynamicLayer
 
+from lab.models.guide import Guide
+
 
 @dataclass
 class Prefix:
@@ -184,17 +186,22 @@ def generate_batch(
     max_new: Sequence[int],
     stop_ids: set[int],
     pad_id: int,
+    guides: Sequence[Guide | None] = (),
 ) -> list[list[int]]:
     """Greedy continuations of ``prefix + suffix`` for every suffix, without the stop token.
 
     Args:
         max_new: the most new tokens per row (a stop token ends a row earlier).
         stop_ids: token ids that end a row.
+        guides: per row, a ``Guide`` that picks its tokens instead of the plain argmax, or None.
     """
     outputs: list[list[int]] = [[] for _ in suffixes]
     logits, state = prefill(model, prefix, suffixes, pad_id, room=max(max_new))
     while True:
         tokens = logits.argmax(dim=-1)
+        for i, row in enumerate(state.rows.tolist()):
+            if row < len(guides) and guides[row] is not None:
+                tokens[i] = guides[row].pick(logits[i])
         running = []
         for i, (row, token) in enumerate(zip(state.rows.tolist(), tokens.tolist(), strict=True)):
             if token in stop_ids:

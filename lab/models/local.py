@@ -9,6 +9,9 @@
   comes back as text, with ``provider_specific_fields={"malformed": True}``.
 * Decoding is greedy whatever the temperature; ``max_tokens`` bounds the reply (default 160); it
   stops at ``<|im_end|>``.
+* ``metadata={"allowed": {tool: {argument: [values]}}}`` turns on constrained calls
+  (``lab.models.guide``): a call names a tool of ``tools`` and only its arguments, and an argument
+  listed in ``allowed`` (or a string enum) takes one of its values; an empty list bans it.
 * Concurrent requests are batched (``lab.models.batcher``): the shared prompt prefix is encoded once
   and cached (``lab.models.decode``). ``batching=False`` serves a request on its own with plain
   ``generate`` instead (the benchmark's baseline). ``$LAB_LOCAL_MAX_BATCH`` (16) and
@@ -33,6 +36,7 @@ from litellm.types.utils import ChatCompletionMessageToolCall, Function, Message
 
 from lab.models import decode, hfload, register_provider, toolformat
 from lab.models.batcher import Batcher
+from lab.models.guide import Grammar, Guide, token_texts
 
 DEFAULT_MAX_TOKENS = 160
 
@@ -44,6 +48,7 @@ class Request:
     prefix: str
     suffix: str
     max_new: int
+    grammar: Grammar | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,16 @@ class Engine:
         self.prefixes = decode.PrefixCache(size=4)
         self.batcher: Batcher[Request, Completion] = Batcher(self._run_batch, window_s, max_batch)
         self._model_lock = threading.Lock()
+        self._texts: list[str] | None = None
+
+    def texts(self) -> list[str]:
+        """Every token's text, read once (for constrained calls)."""
+        if self._texts is None:
+            self._texts = token_texts(self.tokenizer)
+        return self._texts
+
+    def _guide(self, request: Request) -> Guide | None:
+        return None if request.grammar is None else Guide(request.grammar, self.texts())
 
     def ids(self, text: str) -> list[int]:
         """Token ids of ``text``, with no special tokens added."""
@@ -87,7 +102,10 @@ class Engine:
             raise TimeoutError(f"no reply within {timeout} s") from None
 
     def complete_plain(self, request: Request) -> Completion:
-        """Serve ``request`` alone with ``generate``: no batching, no prefix reuse."""
+        """Serve ``request`` alone with ``generate``: no batching, no prefix reuse (a constrained
+        request runs as a batch of one: ``generate`` knows no grammar)."""
+        if request.grammar is not None:
+            return self._run_batch([request])[0]
         ids = self.ids(request.prefix) + self.ids(request.suffix)
         with self._model_lock:
             new = decode.generate_plain(self.model, ids, request.max_new, self.stop_ids, self.pad_id)
@@ -102,10 +120,11 @@ class Engine:
         for text, indices in groups.items():
             suffixes = [self.ids(requests[i].suffix) for i in indices]
             budgets = [max(1, requests[i].max_new) for i in indices]
+            guides = [self._guide(requests[i]) for i in indices]
             with self._model_lock:
                 prefix = self.prefixes.get(text, self.model, lambda text=text: self.ids(text))
                 outputs = decode.generate_batch(
-                    self.model, prefix, suffixes, budgets, self.stop_ids, self.pad_id
+                    self.model, prefix, suffixes, budgets, self.stop_ids, self.pad_id, guides
                 )
             for i, suffix, new, budget in zip(indices, suffixes, outputs, budgets, strict=True):
                 results[i] = self._completion(len(prefix.ids) + len(suffix), new, budget)
@@ -161,11 +180,18 @@ def _timeout_s(timeout: Any) -> float | None:
     return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
 
 
-def _request(messages: list, options: dict) -> Request:
-    """The prompt and token budget of one litellm call."""
-    prefix, suffix = toolformat.render_prompt(messages, options.get("tools") or [])
+def _request(messages: list, options: dict, metadata: dict | None = None) -> Request:
+    """The prompt, token budget and call grammar (when ``metadata`` allows values) of one litellm call."""
+    tools = options.get("tools") or []
+    prefix, suffix = toolformat.render_prompt(messages, tools)
     budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
-    return Request(prefix, suffix, int(budget))
+    allowed = (metadata or {}).get("allowed")
+    grammar = Grammar.from_tools(tools, allowed) if allowed is not None and tools else None
+    return Request(prefix, suffix, int(budget), grammar)
+
+
+def _metadata(kwargs: dict) -> dict:
+    return (kwargs.get("litellm_params") or {}).get("metadata") or {}
 
 
 def _timed_out(model: str, timeout: Any) -> litellm.Timeout:
@@ -186,7 +212,7 @@ class LocalProvider(CustomLLM):
         **kwargs: Any,
     ) -> ModelResponse:
         options = optional_params or {}
-        engine, request = get_engine(model), _request(messages, options)
+        engine, request = get_engine(model), _request(messages, options, _metadata(kwargs))
         try:
             if options.get("batching", True):
                 completion = engine.complete(request, _timeout_s(timeout))
@@ -209,7 +235,7 @@ class LocalProvider(CustomLLM):
         """Like ``completion``, awaiting the batch without holding a thread per request."""
         options = optional_params or {}
         engine = await asyncio.to_thread(get_engine, model)
-        request = _request(messages, options)
+        request = _request(messages, options, _metadata(kwargs))
         if not options.get("batching", True):
             return to_response(model_response, model, await asyncio.to_thread(engine.complete_plain, request))
         future = engine.batcher.submit(request)

@@ -1,0 +1,261 @@
+"""Constrained decoding of tool calls: a call may name only a catalog tool and its arguments, and a
+constrained argument may hold only one of its allowed values.
+
+A ``Grammar`` says, per tool, which arguments exist and which values each may take (``None``: any
+JSON value; a tuple: one of these strings; an empty tuple: the argument may not be written at all).
+It is built from the request's OpenAI tool schemas (names, argument names, string enums) and the
+values the caller allows (``allowed``: e.g. the ids seen in the dialogue, from ``lab.grounding``).
+
+A ``Guide`` follows one reply as it is generated. Outside a call it changes nothing. After
+``<tool_call>`` it reads the call's JSON character by character and, at each step, picks the most
+likely token that keeps the call valid: a JSON object laid out as trained, whose ``"name"`` is a
+tool (once the dialogue holds an allowed value, a tool whose required arguments can all be
+written), whose ``"arguments"`` keys are that tool's arguments (each once), and whose constrained
+values are allowed ones. The model's own choice is kept whenever it is valid, and so is its
+tokenization. Special tokens (the stop token) are always allowed.
+
+Measured on dev with the tuned model (``workflow``): call_accuracy 0.422 -> 0.526, clarification
+0.083 -> 0.75; without the tool-name rule 0.456 (README, Results).
+
+It does not tokenize, run the model or know any catalog; ``lab.models.decode`` asks it for tokens.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from lab.models.toolformat import CALL_OPEN
+
+Values = tuple[str, ...] | None
+TOP_K = 32
+_LITERAL = set("0123456789+-.eEtruefalsn")
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """What a call may contain: ``tools[name][argument]`` is ``None`` (free) or the allowed strings."""
+
+    tools: Mapping[str, Mapping[str, Values]]
+    required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    grounded: bool = False
+
+    def callable(self) -> tuple[str, ...]:
+        """The tools a call may name. Once the dialogue holds any allowed value (``grounded``), only
+        tools whose required arguments can all be written; before that, every tool, so that a call
+        lacking its id becomes the workflow's question for it."""
+        return tuple(
+            name for name, arguments in self.tools.items()
+            if not self.grounded or all(arguments.get(a) != () for a in self.required.get(name, ()))
+        )  # fmt: skip
+
+    @classmethod
+    def from_tools(
+        cls, tools: Sequence[Mapping[str, Any]], allowed: Mapping[str, Mapping[str, Sequence[str]]]
+    ):
+        """The grammar of OpenAI tool schemas; ``allowed[tool][argument]`` narrows an argument's values.
+
+        A string argument with an ``enum`` may take only its enum's values unless ``allowed`` says more.
+        """
+        grammar: dict[str, dict[str, Values]] = {}
+        required: dict[str, tuple[str, ...]] = {}
+        for tool in tools:
+            function = tool.get("function", tool)
+            name, parameters = function["name"], function.get("parameters") or {}
+            narrowed = allowed.get(name, {})
+            required[name] = tuple(parameters.get("required") or ())
+            grammar[name] = {
+                argument: tuple(narrowed[argument]) if argument in narrowed else _enum(schema)
+                for argument, schema in (parameters.get("properties") or {}).items()
+            }
+        grounded = any(values for arguments in allowed.values() for values in arguments.values())
+        return cls(grammar, required, grounded)
+
+
+def _enum(schema: Mapping[str, Any]) -> Values:
+    values = schema.get("enum")
+    if schema.get("type") == "string" and values and all(isinstance(v, str) for v in values):
+        return tuple(values)
+    return None
+
+
+@dataclass
+class _Json:
+    """The scanner's position in one call's JSON (characters so far were valid)."""
+
+    mode: str = "start"  # start, value, key, colon, comma, string, literal, done
+    stack: list[str] = field(default_factory=list)  # "{" or "["
+    keys: list[str | None] = field(default_factory=list)  # the current key of each open object
+    seen: list[set[str]] = field(default_factory=list)  # the keys written in each open object
+    last: str = ""  # the last character outside strings
+    is_key: bool = False
+    text: str = ""  # the string being read
+    escape: bool = False
+    options: Values = None  # what the string being read may become
+    name: str | None = None
+
+
+class Guide:
+    """Follows one generated reply and keeps its tool calls inside a ``Grammar``."""
+
+    def __init__(self, grammar: Grammar, texts: Sequence[str]):
+        self.grammar, self.texts = grammar, texts
+        self.tail = ""  # the last characters outside a call, to spot ``<tool_call>``
+        self.json: _Json | None = None
+
+    def pick(self, logits: torch.Tensor) -> int:
+        """The most likely token that keeps the reply valid, and advance past it."""
+        if self.json is None:
+            token = int(logits.argmax())
+            self._feed(self.texts[token])
+            return token
+        for candidates in (torch.topk(logits, TOP_K).indices, torch.argsort(logits, descending=True)):
+            for token in candidates.tolist():
+                state = copy.deepcopy(self.json)
+                if self._scan(state, self.texts[token]) is not None:
+                    self._feed(self.texts[token])
+                    return token
+        raise AssertionError("the stop token is always allowed")
+
+    def _feed(self, text: str) -> None:
+        """Advance past ``text`` (already known to be valid)."""
+        while text:
+            if self.json is None:
+                index = (self.tail + text).find(CALL_OPEN)
+                if index < 0:
+                    self.tail = (self.tail + text)[-len(CALL_OPEN) :]
+                    return
+                text = (self.tail + text)[index + len(CALL_OPEN) :]
+                self.tail, self.json = "", _Json()
+                continue
+            rest = self._scan(self.json, text)
+            if rest is None:  # cannot happen: ``pick`` checked it
+                raise AssertionError(f"invalid call text {text!r}")
+            text = rest
+            if self.json.mode == "done":
+                self.json = None
+
+    def _scan(self, state: _Json, text: str) -> str | None:
+        """Read ``text`` into ``state``: the text left after the call ends, or None if invalid."""
+        for index, char in enumerate(text):
+            if not self._char(state, char):
+                return None
+            if state.mode == "done":
+                return text[index + 1 :]
+        return ""
+
+    def _char(self, s: _Json, c: str) -> bool:
+        """Read one character; False if it cannot continue a valid call.
+
+        The layout is the one the model was trained on: no whitespace but one space after ``:`` and ``,``.
+        """
+        if s.mode == "string":
+            return self._string_char(s, c)
+        if s.mode == "literal":
+            if c in _LITERAL:
+                return True
+            s.mode = "comma"
+        if c == " " and s.last in (":", ","):
+            s.last = c
+            return True
+        s.last = c
+        return self._structure(s, c)
+
+    def _structure(self, s: _Json, c: str) -> bool:  # noqa: PLR0911 - one small state machine
+        if s.mode == "start":
+            return c == "{" and self._open(s, c)
+        if s.mode == "key":
+            if c == "}":
+                return self._close(s, "{")
+            s.mode, s.is_key, s.text, s.options = "string", True, "", self._keys(s)
+            return c == '"' and (s.options is None or bool(s.options))
+        if s.mode == "colon":
+            s.mode = "value"
+            return c == ":"
+        if s.mode == "comma":
+            if c == ",":
+                s.mode = "key" if s.stack[-1] == "{" else "value"
+                return s.stack[-1] == "[" or self._keys(s) != ()
+            return c in "}]" and self._close(s, "{" if c == "}" else "[")
+        if s.mode == "value":
+            if len(s.stack) == 1 and s.keys[-1] == "arguments":
+                return c == "{" and self._open(s, c)
+            options = self._values(s)
+            if c == '"':
+                s.mode, s.is_key, s.text, s.options = "string", False, "", options
+                return True
+            if options is not None:
+                return False
+            if c in "{[":
+                return self._open(s, c)
+            if c == "]" and s.stack[-1] == "[":
+                return self._close(s, "[")
+            if c in _LITERAL:
+                s.mode = "literal"
+                return True
+        return False
+
+    def _string_char(self, s: _Json, c: str) -> bool:
+        if s.escape:
+            s.escape = False
+            return s.options is None
+        if c == "\\":
+            s.escape = True
+            return s.options is None
+        if c != '"':
+            s.text += c
+            return s.options is None or any(option.startswith(s.text) for option in s.options)
+        if s.options is not None and s.text not in s.options:
+            return False
+        if s.is_key:
+            s.keys[-1] = s.text
+            s.seen[-1].add(s.text)
+            s.mode = "colon"
+        else:
+            if len(s.stack) == 1 and s.keys[-1] == "name":
+                s.name = s.text
+            s.mode = "comma"
+        s.last = c
+        return True
+
+    def _open(self, s: _Json, c: str) -> bool:
+        s.stack.append(c), s.keys.append(None), s.seen.append(set())
+        s.mode = "key" if c == "{" else "value"
+        return True
+
+    def _close(self, s: _Json, opener: str) -> bool:
+        if not s.stack or s.stack[-1] != opener:
+            return False
+        s.stack.pop(), s.keys.pop(), s.seen.pop()
+        s.mode = "comma" if s.stack else "done"
+        return True
+
+    def _in_arguments(self, s: _Json) -> bool:
+        return s.stack == ["{", "{"] and s.keys[0] == "arguments" and s.name is not None
+
+    def _keys(self, s: _Json) -> Values:
+        """The keys the object being read may take next (None: any)."""
+        if s.stack == ["{"]:
+            return tuple(k for k in ("name", "arguments") if k not in s.seen[-1])
+        if not self._in_arguments(s):
+            return None
+        arguments = self.grammar.tools.get(s.name or "", {})
+        return tuple(a for a, values in arguments.items() if a not in s.seen[-1] and values != ())
+
+    def _values(self, s: _Json) -> Values:
+        """The strings the value being read may be (None: any JSON value)."""
+        if s.stack == ["{"] and s.keys[-1] == "name":
+            return self.grammar.callable()
+        if self._in_arguments(s):
+            return self.grammar.tools.get(s.name or "", {}).get(s.keys[-1] or "")
+        return None
+
+
+def token_texts(tokenizer: Any) -> list[str]:
+    """Each token id's text on its own (special tokens: the empty string)."""
+    size = len(tokenizer)
+    return tokenizer.batch_decode([[i] for i in range(size)], skip_special_tokens=True)

@@ -1,0 +1,139 @@
+"""Constrained tool calls (``lab.models.guide``) on a fake model: a ranking of tokens, no network weights.
+
+The fake model "means" a list of texts in order of preference: a token that continues the first text
+(longest first) ranks highest, then the second text's, then a fixed fallback order. The guide must keep
+the first choice whenever it is valid and otherwise produce a call that obeys the grammar.
+"""
+
+import json
+import string
+
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lab.models.guide import Grammar, Guide
+from lab.models.toolformat import CALL_CLOSE, CALL_OPEN, parse
+
+TOOLS = [
+    {"type": "function", "function": {"name": "get_order", "parameters": {"required": ["order_id"],
+        "properties": {"order_id": {"type": "string", "pattern": "^A-[0-9]{4}$"}}}}},
+    {"type": "function", "function": {"name": "list_orders", "parameters": {"required": ["customer_id"],
+        "properties": {
+        "customer_id": {"type": "string", "pattern": "^C-[0-9]{4}$"},
+        "status": {"type": "string", "enum": ["pending", "shipped"]},
+        "limit": {"type": "integer"}}}}},
+]  # fmt: skip
+STOP = ""  # a special token's text
+PIECES = [CALL_CLOSE, CALL_OPEN, '{"name": "', '", "arguments": {', '"}}', "}}", '": "', "get_order",
+          "list_orders", "order_id", "customer_id", "status", "A-", "C-", "1234", "7068", "123456789",
+          "shipped", "}"]  # fmt: skip
+VOCAB = [STOP, *PIECES, *string.printable]
+
+
+def call_text(name: str, arguments: dict) -> str:
+    return f"{CALL_OPEN}{json.dumps({'name': name, 'arguments': arguments})}{CALL_CLOSE}"
+
+
+def generate(meant: list[str], guide: Guide | None, steps: int = 120) -> str:
+    """Greedy decoding of the fake model, through ``guide`` when given; stops at the stop token."""
+    text = ""
+    for _ in range(steps):
+        logits = torch.tensor([_score(text, token, meant) for token in VOCAB])
+        token = guide.pick(logits) if guide else int(logits.argmax())
+        if VOCAB[token] == STOP:
+            break
+        text += VOCAB[token]
+    return text
+
+
+def _score(text: str, token: str, meant: list[str]) -> float:
+    for rank, wanted in enumerate(meant):
+        if token == STOP and text == wanted:
+            return 1000.0 - 100 * rank
+        if token and wanted.startswith(text + token):
+            return 1000.0 - 100 * rank + len(token)
+    if token == STOP:  # a call's end is where the fake model likes to stop
+        return 50.0 if text.endswith(CALL_CLOSE) else -1000.0
+    return -float(VOCAB.index(token))
+
+
+def guided(allowed: dict) -> Guide:
+    return Guide(Grammar.from_tools(TOOLS, allowed), VOCAB)
+
+
+def test_a_made_up_id_becomes_the_next_choice_that_the_dialogue_holds():
+    wrong = call_text("get_order", {"order_id": "A-123456789"})
+    right = call_text("get_order", {"order_id": "A-1234"})
+    assert generate([wrong, right], None) == wrong
+    assert generate([wrong, right], guided({"get_order": {"order_id": ["A-1234"]}})) == right
+
+
+def test_an_argument_nothing_in_the_dialogue_fits_is_left_out():
+    wrong = call_text("get_order", {"order_id": "C-7068"})
+    text = generate([wrong], guided({"get_order": {"order_id": []}}))
+    assert parse(text).calls == [("get_order", "{}")]
+
+
+def test_once_the_dialogue_holds_ids_a_call_names_a_tool_they_fit():
+    wrong = call_text("get_order", {"order_id": "C-7068"})
+    right = call_text("list_orders", {"customer_id": "C-7068"})
+    allowed = {"get_order": {"order_id": []}, "list_orders": {"customer_id": ["C-7068"]}}
+    assert generate([wrong, right], guided(allowed)) == right
+
+
+def test_a_string_enum_takes_only_its_values():
+    wrong = call_text("list_orders", {"customer_id": "C-7068", "status": "7068"})
+    right = call_text("list_orders", {"customer_id": "C-7068", "status": "shipped"})
+    assert generate([wrong, right], guided({"list_orders": {"customer_id": ["C-7068"]}})) == right
+
+
+def test_text_outside_calls_is_untouched():
+    meant = f"Hello! {{not a call}} {CALL_CLOSE}"
+    assert generate([meant], guided({})) == meant
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(["get_order", "list_orders", "get_orders", "x"]),
+    arguments=st.dictionaries(
+        st.sampled_from(["order_id", "customer_id", "status", "limit", "sku"]),
+        st.one_of(
+            st.sampled_from(["A-1234", "A-7068", "C-7068", "shipped", "pending", "A-"]), st.integers(0, 99)
+        ),
+        max_size=3,
+    ),
+    order_ids=st.lists(st.sampled_from(["A-1234", "A-7068"]), unique=True),
+    customer_ids=st.lists(st.sampled_from(["C-7068", "C-1234"]), unique=True),
+)
+def test_a_finished_guided_call_always_obeys_the_grammar(name, arguments, order_ids, customer_ids):
+    allowed = {"get_order": {"order_id": order_ids}, "list_orders": {"customer_id": customer_ids}}
+    grammar = Grammar.from_tools(TOOLS, allowed)
+    meant = call_text(name, arguments)
+    text = generate([meant], Guide(grammar, VOCAB), steps=200)
+    valid = name in grammar.callable() and all(
+        key in grammar.tools[name] and (grammar.tools[name][key] is None or value in grammar.tools[name][key])
+        for key, value in arguments.items()
+    )
+    if valid:
+        assert text == meant  # the model's own valid choice is never changed
+    for called, raw in parse(text).calls:
+        assert called in grammar.callable()
+        for key, value in json.loads(raw).items():
+            options = grammar.tools[called][key]
+            assert options is None or value in options
+
+
+def test_a_call_closes_when_no_argument_is_left_to_write():
+    arguments = '{"order_id": "A-1234", "order_id": "A-7068"}'  # the same key twice
+    twice = f'{CALL_OPEN}{{"name": "get_order", "arguments": {arguments}}}{CALL_CLOSE}'
+    text = generate([twice], guided({"get_order": {"order_id": ["A-1234", "A-7068"]}}))
+    assert parse(text).calls == [("get_order", '{"order_id": "A-1234"}')]
+
+
+def test_arguments_are_an_object_laid_out_as_trained():
+    as_text = f'{CALL_OPEN}{{"name": "get_order", "arguments": "A-1234"}}{CALL_CLOSE}'
+    assert parse(generate([as_text], guided({}))).calls[0][0] == "get_order"
+    spaced = f'{CALL_OPEN}{{"name" :  "get_order", "arguments": {{}}}}{CALL_CLOSE}'
+    assert generate([spaced], guided({})).startswith(f'{CALL_OPEN}{{"name":')
+
