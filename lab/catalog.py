@@ -22,7 +22,7 @@ import typing
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError, create_model
 from pydantic_core import to_jsonable_python
 
 from lab.errors import BadInput
@@ -204,6 +204,7 @@ class Catalog:
             raise ValueError(f"catalog {name}: read_only names unknown tools {sorted(unknown)}")
         self._models = {n: arguments_model(f) for n, f in self._functions.items()}
         self._schemas = {n: tool_schema(f, self._models[n]) for n, f in self._functions.items()}
+        self._adapters: dict[tuple[str, str], TypeAdapter] = {}
         self._takes_db = {
             n: DB_PARAMETER in inspect.signature(f).parameters for n, f in self._functions.items()
         }
@@ -231,6 +232,21 @@ class Catalog:
             arg for arg, prop in props.items()
             if prop.get("type") == "string" and not {"enum", "pattern", "format", "const"} & set(prop)
         }
+
+    def copied(self, name: str) -> list[str]:
+        """String arguments with a pattern (ids, skus, emails, phones): values to copy, never to make up."""
+        props = self._schemas[name]["function"]["parameters"]["properties"]
+        return [arg for arg, prop in props.items() if prop.get("type") == "string" and "pattern" in prop]
+
+    def canonical(self, name: str, argument: str, value: str) -> JsonValue | None:
+        """``value`` as ``argument``'s canonical JSON value ("order 1234" -> "A-1234"), or None if invalid."""
+        key = (name, argument)
+        if key not in self._adapters:
+            self._adapters[key] = TypeAdapter(self._models[name].model_fields[argument].rebuild_annotation())
+        try:
+            return to_jsonable_python(self._adapters[key].validate_json(json.dumps(value), strict=True))
+        except ValidationError:
+            return None
 
     def validate(self, name: str, arguments: Any) -> tuple[Arguments | None, Arguments | None]:
         """(canonical arguments with defaults filled in, None), or (None, an error result).

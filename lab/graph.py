@@ -1,6 +1,8 @@
 """The agent's LangGraph ``StateGraph``: the nodes, their routing, and the run context they share.
 
-``agent`` asks the model (through ``lab.models.gateway``); ``check`` (workflow strategies only)
+``agent`` asks the model (through ``lab.models.gateway``; for workflow strategies, with the values
+that the dialogue lets a call copy, ``lab.grounding``, which a local model's decoder enforces);
+``check`` (workflow strategies only)
 validates each proposed call against the catalog before it runs, turning a missing required
 argument into a clarifying question and other problems into errors the model may fix a bounded
 number of times; ``tools`` runs calls with ``catalog.call`` on the scenario's database and
@@ -25,6 +27,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from lab.catalog import error_code, tool_content, tool_error
+from lab.grounding import allowed_values
 from lab.models import gateway
 from lab.models.gateway import ModelError, ModelReply, RawToolCall, RetryPolicy
 from lab.strategies import Strategy, clarifying_question
@@ -216,10 +219,13 @@ def build_graph(check_calls: bool) -> Any:
 def _ask(run: Run, messages: list[dict[str, Any]]) -> ModelReply:
     """One model request through the gateway; a failure is recorded, then raised."""
     started = time.perf_counter()
+    metadata = run.metadata
+    if run.strategy.check_calls:  # calls may copy only values the dialogue holds (lab.grounding)
+        metadata = {**metadata, "allowed": allowed_values(run.catalog, messages)}
     try:
         return gateway.complete(
             run.model, [*run.system(), *messages], run.tools,
-            timeout_s=run.settings.timeout_s, retry=run.settings.retry, metadata=run.metadata,
+            timeout_s=run.settings.timeout_s, retry=run.settings.retry, metadata=metadata,
         )  # fmt: skip
     except ModelError as exc:
         elapsed = time.perf_counter() - started
