@@ -113,7 +113,8 @@ class Guide:
             token = int(logits.argmax())
             self._feed(self.texts[token])
             return token
-        for candidates in (torch.topk(logits, TOP_K).indices, torch.argsort(logits, descending=True)):
+        top = torch.topk(logits, min(TOP_K, len(logits))).indices
+        for candidates in (top, torch.argsort(logits, descending=True)):
             for token in candidates.tolist():
                 state = copy.deepcopy(self.json)
                 if self._scan(state, self.texts[token]) is not None:
