@@ -34,6 +34,11 @@ def register_provider(name: str, handler: CustomLLM) -> None:
         custom_llm_setup()
 
 
+def request_metadata(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The ``metadata`` a lab provider's handler was called with (litellm passes it in ``litellm_params``)."""
+    return (kwargs.get("litellm_params") or {}).get("metadata") or {}
+
+
 def is_registered(name: str) -> bool:
     """Whether a provider of that name is in litellm's custom provider map."""
     import litellm

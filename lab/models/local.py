@@ -34,7 +34,7 @@ import litellm
 from litellm import CustomLLM
 from litellm.types.utils import ChatCompletionMessageToolCall, Function, Message, ModelResponse, Usage
 
-from lab.models import decode, hfload, register_provider, toolformat
+from lab.models import decode, hfload, register_provider, request_metadata, toolformat
 from lab.models.batcher import Batcher
 from lab.models.guide import Grammar, Guide, token_texts
 
@@ -190,10 +190,6 @@ def _request(messages: list, options: dict, metadata: dict | None = None) -> Req
     return Request(prefix, suffix, int(budget), grammar)
 
 
-def _metadata(kwargs: dict) -> dict:
-    return (kwargs.get("litellm_params") or {}).get("metadata") or {}
-
-
 def _timed_out(model: str, timeout: Any) -> litellm.Timeout:
     return litellm.Timeout(f"no reply within {timeout} s", model=f"local/{model}", llm_provider="local")
 
@@ -212,7 +208,7 @@ class LocalProvider(CustomLLM):
         **kwargs: Any,
     ) -> ModelResponse:
         options = optional_params or {}
-        engine, request = get_engine(model), _request(messages, options, _metadata(kwargs))
+        engine, request = get_engine(model), _request(messages, options, request_metadata(kwargs))
         try:
             if options.get("batching", True):
                 completion = engine.complete(request, _timeout_s(timeout))
@@ -235,7 +231,7 @@ class LocalProvider(CustomLLM):
         """Like ``completion``, awaiting the batch without holding a thread per request."""
         options = optional_params or {}
         engine = await asyncio.to_thread(get_engine, model)
-        request = _request(messages, options, _metadata(kwargs))
+        request = _request(messages, options, request_metadata(kwargs))
         if not options.get("batching", True):
             return to_response(model_response, model, await asyncio.to_thread(engine.complete_plain, request))
         future = engine.batcher.submit(request)

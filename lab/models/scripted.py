@@ -25,6 +25,7 @@ from litellm import CustomLLM, ModelResponse
 from litellm.types.utils import ChatCompletionMessageToolCall, Function
 
 from lab.errors import BadInput
+from lab.models import request_metadata
 from lab.models.oracle import Answer, Fault, chaos_answer, oracle_answer
 from lab.types import Scenario
 
@@ -123,8 +124,7 @@ class ScriptedProvider(CustomLLM):
 
     def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
         """Answer one request; ``model`` is the name after ``scripted/``."""
-        params = kwargs.get("litellm_params") or {}
-        reply = answer(model, messages, params.get("metadata") or {})
+        reply = answer(model, messages, request_metadata(kwargs))
         step = sum(1 for m in messages if m.get("role") == "assistant")
         return fill_response(kwargs["model_response"], reply, messages, step)
 
