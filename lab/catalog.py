@@ -235,8 +235,15 @@ class Catalog:
 
     def copied(self, name: str) -> list[str]:
         """String arguments with a pattern (ids, skus, emails, phones): values to copy, never to make up."""
+        return self._strings(name, lambda prop: "pattern" in prop)
+
+    def dated(self, name: str) -> list[str]:
+        """String arguments with ``format: date``: dates the customer names, never ones to pick."""
+        return self._strings(name, lambda prop: prop.get("format") == "date")
+
+    def _strings(self, name: str, test: Callable[[dict[str, Any]], bool]) -> list[str]:
         props = self._schemas[name]["function"]["parameters"]["properties"]
-        return [arg for arg, prop in props.items() if prop.get("type") == "string" and "pattern" in prop]
+        return [arg for arg, prop in props.items() if prop.get("type") == "string" and test(prop)]
 
     def canonical(self, name: str, argument: str, value: str) -> JsonValue | None:
         """``value`` as ``argument``'s canonical JSON value ("order 1234" -> "A-1234"), or None if invalid."""

@@ -20,6 +20,7 @@ import json
 import operator
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
@@ -27,7 +28,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from lab.catalog import error_code, tool_content, tool_error
-from lab.grounding import allowed_values
+from lab.grounding import constraints
 from lab.models import gateway
 from lab.models.gateway import ModelError, ModelReply, RawToolCall, RetryPolicy
 from lab.strategies import Strategy, clarifying_question
@@ -97,10 +98,15 @@ class Run:
         date, never the wall clock's, in a second, short system message.
         """
         messages = [{"role": "system", "content": self.strategy.system_prompt}]
-        now = getattr(self.db, "now", None)
-        if now is not None:
-            messages.append({"role": "system", "content": f"Today is {now:%A %Y-%m-%d}."})
+        today = self.today()
+        if today is not None:
+            messages.append({"role": "system", "content": f"Today is {today:%A %Y-%m-%d}."})
         return messages
+
+    def today(self) -> date | None:
+        """The scenario's date, if its database has a clock."""
+        now = getattr(self.db, "now", None)
+        return None if now is None else now.date()
 
 
 # --------------------------------------------------------------------------- nodes
@@ -221,7 +227,7 @@ def _ask(run: Run, messages: list[dict[str, Any]]) -> ModelReply:
     started = time.perf_counter()
     metadata = run.metadata
     if run.strategy.check_calls:  # calls may copy only values the dialogue holds (lab.grounding)
-        metadata = {**metadata, "allowed": allowed_values(run.catalog, messages)}
+        metadata = {**metadata, **constraints(run.catalog, messages, run.today())}
     try:
         return gateway.complete(
             run.model, [*run.system(), *messages], run.tools,

@@ -1,4 +1,4 @@
-"""The values a call may copy: ids, skus, emails and phones that the dialogue has shown.
+"""The values a call may copy: ids, skus, emails and phones the dialogue has shown, dates it named.
 
 The agent is told to "use ids exactly as the customer wrote them or as a tool returned them; never
 invent an id". The workflow strategy makes that rule a constraint of decoding (``lab.models.guide``):
@@ -7,13 +7,24 @@ allowed values are the canonical forms of what the customer wrote and the tools 
 valid for it ("order 1234" -> "A-1234"). An argument that nothing in the dialogue fits may not be
 written at all, so a call that needs it lacks it, and the workflow asks the customer for it.
 
-Only user and tool messages count: never the system prompt, the scenario, or the agent's own words.
+Dates (arguments with ``format: date``) may only be ones the customer named, resolved against the
+scenario's today: "until tomorrow", "for 18 days", "for the next two weeks", "until three weeks from
+today", "until next friday", "until 2026-07-26", "until May 14", "until the 14th of May" (a month
+counts 30 days). A call may never pick a date on its own.
+
+Only user and tool messages count (dates: only user messages): never the system prompt, the
+scenario, or the agent's own words.
+
+``constraints``: also the values the customer's latest message brings in. In the gold dialogues of the
+train and dev packs, every turn whose message brings one in and that calls a tool starts with a tool
+that may take one (554 of 554 turns), so the workflow's first call of such a turn names such a tool.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,20 +51,98 @@ def spans(text: str) -> set[str]:
     return found
 
 
-def allowed_values(
-    catalog: Catalog, messages: Iterable[Mapping[str, Any]]
-) -> dict[str, dict[str, list[str]]]:
-    """Per tool, per copied argument: the sorted canonical values the user and tool messages hold."""
-    found = set().union(
-        *(
-            spans(m["content"])
-            for m in messages
-            if m.get("role") in ("user", "tool") and isinstance(m.get("content"), str)
-        )
+_NUMBERS = {
+    word: n for n, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+        " sixteen seventeen eighteen nineteen twenty".split()
     )
+} | {"a": 1, "an": 1}  # fmt: skip
+_UNITS = {"day": 1, "week": 7, "month": 30}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")  # fmt: skip
+_COUNT = r"(\d{1,3}|" + "|".join(_NUMBERS) + r")\s+(day|week|month)s?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_MONTH = "(" + "|".join(_MONTHS) + ")"
+_DATE_PHRASES = re.compile(
+    r"\b(?:for\s+(?:the\s+next\s+)?" + _COUNT
+    + r"|until\s+(?:(tomorrow)|next\s+(" + "|".join(_WEEKDAYS) + r")|(\d{4}-\d{2}-\d{2})"
+    + r"|" + _COUNT + r"\s+from\s+(?:today|now)"
+    + r"|" + _MONTH + r"\s+" + _DAY + r"|(?:the\s+)?" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r"))\b",
+    re.IGNORECASE,
+)  # fmt: skip
+
+
+def dates(text: str, today: date) -> set[str]:
+    """The ISO dates that ``text`` names as an end ("for 18 days", "until May 14"), seen from ``today``."""
+    found: set[str] = set()
+    for m in _DATE_PHRASES.finditer(text):
+        g = [x.lower() if x else x for x in m.groups()]
+        if g[0] or g[5]:  # for N units / until N units from today
+            n, unit = (g[0], g[1]) if g[0] else (g[5], g[6])
+            found.add((today + timedelta(days=_number(n) * _UNITS[unit])).isoformat())
+        elif g[2]:
+            found.add((today + timedelta(days=1)).isoformat())
+        elif g[3]:
+            ahead = (_WEEKDAYS.index(g[3]) - today.weekday()) % 7 or 7
+            found.add((today + timedelta(days=ahead)).isoformat())
+        elif g[4]:
+            try:
+                found.add(date.fromisoformat(g[4]).isoformat())
+            except ValueError:
+                continue
+        elif day := _next_day(today, g[7] or g[10], int(g[8] or g[9])):
+            found.add(day.isoformat())
+    return found
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else _NUMBERS[text]
+
+
+def _next_day(today: date, month: str, day: int) -> date | None:
+    """The first ``month`` ``day`` after today (None if there is no such day)."""
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, _MONTHS.index(month) + 1, day)
+        except ValueError:
+            continue
+        if candidate > today:
+            return candidate
+    return None
+
+
+def allowed_values(
+    catalog: Catalog, messages: Iterable[Mapping[str, Any]], today: date | None = None
+) -> dict[str, dict[str, list[str]]]:
+    """Per tool, per copied argument: the sorted canonical values the user and tool messages hold;
+    and per date argument (when ``today`` is known) the dates the user messages name."""
+    texts = [
+        (m["role"], m["content"]) for m in messages
+        if m.get("role") in ("user", "tool") and isinstance(m.get("content"), str)
+    ]  # fmt: skip
+    found = set().union(*(spans(text) for _, text in texts))
+    named = set().union(*(dates(text, today) for role, text in texts if role == "user")) if today else set()
     allowed: dict[str, dict[str, list[str]]] = {}
     for name in catalog.names:
         for argument in catalog.copied(name):
             values = {catalog.canonical(name, argument, span) for span in found}
             allowed.setdefault(name, {})[argument] = sorted(v for v in values if isinstance(v, str))
+        for argument in catalog.dated(name) if today else ():
+            allowed.setdefault(name, {})[argument] = sorted(named)
     return allowed
+
+
+def constraints(
+    catalog: Catalog, messages: Sequence[Mapping[str, Any]], today: date | None = None
+) -> dict[str, Any]:
+    """A workflow request's ``metadata``: ``allowed`` (``allowed_values``) and ``fresh``, the allowed
+    values that the last message, when it is the customer's, brought in."""
+    allowed, fresh = allowed_values(catalog, messages, today), set()
+    if messages and messages[-1].get("role") == "user":
+        fresh = _all(allowed) - _all(allowed_values(catalog, messages[:-1], today))
+    return {"allowed": allowed, "fresh": sorted(fresh)}
+
+
+def _all(allowed: Mapping[str, Mapping[str, Sequence[str]]]) -> set[str]:
+    return {value for arguments in allowed.values() for values in arguments.values() for value in values}

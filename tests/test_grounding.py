@@ -1,11 +1,12 @@
 """What a workflow call may copy (``lab.grounding``): the ids, skus, emails and phones the dialogue shows."""
 
 import re
+from datetime import date
 
 import pytest
 
 from lab.catalog import load_catalog, tool_content
-from lab.grounding import allowed_values, spans
+from lab.grounding import allowed_values, constraints, dates, spans
 from lab.scenarios import load_scenarios
 
 CATALOG = load_catalog()
@@ -38,18 +39,83 @@ def test_a_dialogue_without_ids_allows_no_copied_value():
     assert spans("no digits here, nor at signs") == set()
 
 
+MONDAY = date(2026, 7, 13)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Please pause S-7476 until January 21.", "2027-01-21"),  # the next January 21
+        ("Then for the next 48 days, please.", "2026-08-30"),
+        ("pause it until seven weeks from today instead?", "2026-08-31"),
+        ("until tomorrow", "2026-07-14"),
+        ("For a week", "2026-07-20"),
+        ("for two weeks", "2026-07-27"),
+        ("for four months", "2026-11-10"),  # a month counts 30 days
+        ("until next friday", "2026-07-17"),
+        ("until next monday", "2026-07-20"),
+        ("until 2026-07-26", "2026-07-26"),
+        ("until the 14th of May", "2027-05-14"),
+        ("until 21 July", "2026-07-21"),
+    ],
+)
+def test_a_date_the_customer_names_is_resolved_from_today(text, named):
+    assert dates(text, MONDAY) == {named}
+
+
+@pytest.mark.parametrize("text", ["until 2026-02-30", "until the 31st of June", "for a refund", "in July"])
+def test_no_date_is_made_of_what_names_none(text):
+    assert dates(text, MONDAY) == set()
+
+
+def test_dates_come_only_from_the_customer_and_only_when_today_is_known():
+    messages = [
+        {"role": "user", "content": "Pause S-1234 for 7 days."},
+        {"role": "assistant", "content": "Until tomorrow?"},
+        {"role": "tool", "content": '{"renews_on": "2026-07-30", "note": "until 2026-08-01"}'},
+    ]
+    assert allowed_values(CATALOG, messages, MONDAY)["pause_subscription"] == {
+        "subscription_id": ["S-1234"], "until": ["2026-07-20"]
+    }  # fmt: skip
+    assert "until" not in allowed_values(CATALOG, messages)["pause_subscription"]
+    assert allowed_values(CATALOG, messages[:1] + [{"role": "user", "content": "S-1234"}], MONDAY)[
+        "pause_subscription"
+    ]["until"] == ["2026-07-20"]
+
+
+def test_fresh_values_are_what_the_customers_latest_message_brought_in():
+    messages = [
+        {"role": "user", "content": "I'm C-7068."},
+        {"role": "user", "content": "Pause S-1234 for a week"},
+    ]
+    assert constraints(CATALOG, messages, MONDAY)["fresh"] == ["2026-07-20", "S-1234"]
+    answered = [*messages, {"role": "tool", "content": '{"order_id": "A-2041"}'}]
+    assert constraints(CATALOG, answered, MONDAY)["fresh"] == []  # not the first request of the turn
+
+
 @pytest.mark.parametrize("split", ["train", "dev", "test"])
 def test_every_gold_value_the_dialogue_shows_is_allowed(split):
-    """Replaying the gold dialogue, each copied argument of each gold call is allowed, unless the
-    dialogue never showed it in any form (its digits appear in no earlier message)."""
-    unshown = 0
+    """Replaying the gold dialogue, each copied or dated argument of each gold call is allowed, unless
+    the dialogue never showed it in any form (its digits appear in no earlier message); and a turn
+    whose message brings in a value starts with a call of a tool that may take one (the workflow's
+    first-call rule)."""
+    unshown = first_call_misses = 0
     for scenario in load_scenarios(f"scenarios/{split}.jsonl"):
         db, messages = CATALOG.new_db(scenario.db), []
+        today = db.now.date()
         for turn in scenario.turns:
             messages.append({"role": "user", "content": turn.user})
+            fresh = set(constraints(CATALOG, messages, today)["fresh"])
+            if fresh and turn.expect.calls:
+                first = turn.expect.calls[0].name
+                first_call_misses += not any(
+                    fresh & set(values) for values in allowed_values(CATALOG, messages, today)[first].values()
+                )
             for call in turn.expect.calls:
-                allowed = allowed_values(CATALOG, messages)
+                allowed = allowed_values(CATALOG, messages, today)
                 canonical, _ = CATALOG.validate(call.name, call.arguments)
+                for argument in set(CATALOG.dated(call.name)) & set(call.arguments):
+                    assert canonical[argument] in allowed[call.name][argument], (scenario.id, call)
                 for argument in set(CATALOG.copied(call.name)) & set(call.arguments):
                     value = canonical[argument]
                     if value not in allowed[call.name][argument]:
@@ -60,3 +126,4 @@ def test_every_gold_value_the_dialogue_shows_is_allowed(split):
                     {"role": "tool", "content": tool_content(CATALOG.call(db, call.name, call.arguments))}
                 )
     assert unshown <= 10
+    assert first_call_misses == 0

@@ -111,7 +111,7 @@ def test_a_finished_guided_call_always_obeys_the_grammar(name, arguments, order_
     grammar = Grammar.from_tools(TOOLS, allowed)
     meant = call_text(name, arguments)
     text = generate([meant], Guide(grammar, VOCAB), steps=200)
-    valid = name in grammar.callable() and all(
+    valid = name in grammar.callable() and set(grammar.filled[name]) <= set(arguments) and all(
         key in grammar.tools[name] and (grammar.tools[name][key] is None or value in grammar.tools[name][key])
         for key, value in arguments.items()
     )
@@ -119,6 +119,7 @@ def test_a_finished_guided_call_always_obeys_the_grammar(name, arguments, order_
         assert text == meant  # the model's own valid choice is never changed
     for called, raw in parse(text).calls:
         assert called in grammar.callable()
+        assert set(grammar.filled[called]) <= set(json.loads(raw))
         for key, value in json.loads(raw).items():
             options = grammar.tools[called][key]
             assert options is None or value in options
@@ -137,3 +138,25 @@ def test_arguments_are_an_object_laid_out_as_trained():
     spaced = f'{CALL_OPEN}{{"name" :  "get_order", "arguments": {{}}}}{CALL_CLOSE}'
     assert generate([spaced], guided({})).startswith(f'{CALL_OPEN}{{"name":')
 
+
+
+def test_the_first_call_names_a_tool_that_takes_what_the_customer_just_gave():
+    allowed = {"get_order": {"order_id": ["A-1234"]}, "list_orders": {"customer_id": ["C-7068"]}}
+    grammar = Grammar.from_tools(TOOLS, allowed, fresh=["C-7068"])
+    assert grammar.callable() == ("list_orders",)
+    assert grammar.callable(first=False) == ("get_order", "list_orders")
+    old = call_text("get_order", {"order_id": "A-1234"})
+    new = call_text("list_orders", {"customer_id": "C-7068"})
+    assert generate([old, new], Guide(grammar, VOCAB)) == new
+    assert generate([new + old], Guide(grammar, VOCAB)) == new + old  # later calls: any callable tool
+    assert Grammar.from_tools(TOOLS, allowed, fresh=["S-1111"]).callable() == ("get_order", "list_orders")
+
+
+def test_a_required_argument_the_dialogue_can_fill_is_written():
+    empty = call_text("get_order", {})
+    assert generate([empty], guided({"get_order": {"order_id": []}})) == empty  # nothing to fill it with
+    assert generate([empty], guided({"get_order": {"order_id": ["A-1234"]}})) == call_text(
+        "get_order", {"order_id": "A-1234"}
+    )
+    optional = call_text("list_orders", {"customer_id": "C-7068"})  # "status" is an enum, not required
+    assert generate([optional], guided({"list_orders": {"customer_id": ["C-7068"]}})) == optional

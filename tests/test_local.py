@@ -172,6 +172,9 @@ def test_metadata_allowed_values_turn_on_the_call_grammar():
     request = local._request(messages, {"tools": TOOLS}, {"allowed": {"get_order": {"order_id": ["A-1234"]}}})
     assert request.grammar.tools == {"get_order": {"order_id": ("A-1234",)}}
     assert request.grammar.grounded and request.grammar.callable() == ("get_order",)
+    assert request.grammar.filled == {"get_order": ("order_id",)}
+    fresh = {"allowed": {"get_order": {"order_id": ["A-1234"]}}, "fresh": ["A-1234"]}
+    assert local._request(messages, {"tools": TOOLS}, fresh).grammar.first_tools == {"get_order"}
 
 
 def test_prefix_cache_reuses_and_evicts(engine):

@@ -12,6 +12,8 @@
 * ``metadata={"allowed": {tool: {argument: [values]}}}`` turns on constrained calls
   (``lab.models.guide``): a call names a tool of ``tools`` and only its arguments, and an argument
   listed in ``allowed`` (or a string enum) takes one of its values; an empty list bans it.
+  ``metadata["fresh"]`` (values the customer just gave): the reply's first call names a tool that
+  can take one of them.
 * Concurrent requests are batched (``lab.models.batcher``): the shared prompt prefix is encoded once
   and cached (``lab.models.decode``). ``batching=False`` serves a request on its own with plain
   ``generate`` instead (the benchmark's baseline). ``$LAB_LOCAL_MAX_BATCH`` (16) and
@@ -185,8 +187,8 @@ def _request(messages: list, options: dict, metadata: dict | None = None) -> Req
     tools = options.get("tools") or []
     prefix, suffix = toolformat.render_prompt(messages, tools)
     budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
-    allowed = (metadata or {}).get("allowed")
-    grammar = Grammar.from_tools(tools, allowed) if allowed is not None and tools else None
+    allowed, fresh = (metadata or {}).get("allowed"), (metadata or {}).get("fresh") or ()
+    grammar = Grammar.from_tools(tools, allowed, fresh) if allowed is not None and tools else None
     return Request(prefix, suffix, int(budget), grammar)
 
 
