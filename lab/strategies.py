@@ -12,8 +12,9 @@ A ``Strategy`` is a system prompt plus two workflow switches read by ``lab.agent
   so a model that imitates them makes real calls.
 - ``workflow``: ``instructed`` plus call checking, bounded retries and clarifying questions
   for missing required arguments; on a local model its calls are also constrained while they are
-  decoded: tool and argument names from the catalog, and ids, skus, emails and phones only as the
-  dialogue showed them (``lab.grounding``, ``lab.models.guide``).
+  decoded: tool and argument names from the catalog, ids, skus, emails and phones only as the
+  dialogue showed them, dates only as the customer named them, and a turn's first call on a tool
+  that takes what the customer just gave (``lab.grounding``, ``lab.models.guide``).
 
 A user's own system prompt file replaces the instruction text of any strategy. This module
 builds prompts; it does not call models or run the graph.
@@ -58,7 +59,7 @@ DESCRIPTIONS = {
     "instructed": "a careful system prompt with the rules of a good support agent",
     "few_shot": "instructed plus k worked examples from the train split",
     "workflow": "instructed plus call checks, bounded retries, clarifying questions and (local models) "
-    "calls constrained to the catalog and to ids the dialogue showed",
+    "calls constrained to the catalog and to ids and dates the dialogue showed",
 }
 
 
