@@ -105,10 +105,11 @@ def test_text_outside_calls_is_untouched():
     ),
     order_ids=st.lists(st.sampled_from(["A-1234", "A-7068"]), unique=True),
     customer_ids=st.lists(st.sampled_from(["C-7068", "C-1234"]), unique=True),
+    fresh=st.lists(st.sampled_from(["A-1234", "C-7068", "S-1111"]), unique=True),
 )
-def test_a_finished_guided_call_always_obeys_the_grammar(name, arguments, order_ids, customer_ids):
+def test_a_finished_guided_call_always_obeys_the_grammar(name, arguments, order_ids, customer_ids, fresh):
     allowed = {"get_order": {"order_id": order_ids}, "list_orders": {"customer_id": customer_ids}}
-    grammar = Grammar.from_tools(TOOLS, allowed)
+    grammar = Grammar.from_tools(TOOLS, allowed, fresh)
     meant = call_text(name, arguments)
     text = generate([meant], Guide(grammar, VOCAB), steps=200)
     valid = name in grammar.callable() and set(grammar.filled[name]) <= set(arguments) and all(
