@@ -1,4 +1,5 @@
-"""What a workflow call may copy (``lab.grounding``): the ids, skus, emails and phones the dialogue shows."""
+"""What a workflow call may copy (``lab.grounding``): the ids, skus, emails and phones the dialogue
+shows, the dates the customer names, and the values the customer's latest message brings in."""
 
 import re
 from datetime import date

@@ -140,7 +140,6 @@ def test_arguments_are_an_object_laid_out_as_trained():
     assert generate([spaced], guided({})).startswith(f'{CALL_OPEN}{{"name":')
 
 
-
 def test_the_first_call_names_a_tool_that_takes_what_the_customer_just_gave():
     allowed = {"get_order": {"order_id": ["A-1234"]}, "list_orders": {"customer_id": ["C-7068"]}}
     grammar = Grammar.from_tools(TOOLS, allowed, fresh=["C-7068"])
