@@ -198,12 +198,12 @@ def generate_batch(
     outputs: list[list[int]] = [[] for _ in suffixes]
     logits, state = prefill(model, prefix, suffixes, pad_id, room=max(max_new))
     while True:
-        tokens = logits.argmax(dim=-1)
-        for i, row in enumerate(state.rows.tolist()):
+        tokens, rows = logits.argmax(dim=-1), state.rows.tolist()
+        for i, row in enumerate(rows):
             if row < len(guides) and guides[row] is not None:
                 tokens[i] = guides[row].pick(logits[i])
         running = []
-        for i, (row, token) in enumerate(zip(state.rows.tolist(), tokens.tolist(), strict=True)):
+        for i, (row, token) in enumerate(zip(rows, tokens.tolist(), strict=True)):
             if token in stop_ids:
                 continue
             outputs[row].append(token)

@@ -194,7 +194,7 @@ class Guide:
             return c == "{" and self._open(s, c)
         if s.mode == "key":
             if c == "}":
-                return self._may_close(s) and self._close(s, "{")
+                return self._close(s, "{")
             s.mode, s.is_key, s.text, s.options = "string", True, "", self._keys(s)
             return c == '"' and (s.options is None or bool(s.options))
         if s.mode == "colon":
@@ -204,9 +204,7 @@ class Guide:
             if c == ",":
                 s.mode = "key" if s.stack[-1] == "{" else "value"
                 return s.stack[-1] == "[" or self._keys(s) != ()
-            if c == "}":
-                return self._may_close(s) and self._close(s, "{")
-            return c == "]" and self._close(s, "[")
+            return c in "}]" and self._close(s, "{" if c == "}" else "[")
         if s.mode == "value":
             if len(s.stack) == 1 and s.keys[-1] == "arguments":
                 return c == "{" and self._open(s, c)
@@ -254,15 +252,15 @@ class Guide:
         return True
 
     def _close(self, s: _Json, opener: str) -> bool:
+        """Close the innermost object or array; a call's arguments only once every required argument
+        that has allowed values is written."""
         if not s.stack or s.stack[-1] != opener:
+            return False
+        if self._in_arguments(s) and not set(self.grammar.filled.get(s.name or "", ())) <= s.seen[-1]:
             return False
         s.stack.pop(), s.keys.pop(), s.seen.pop()
         s.mode = "comma" if s.stack else "done"
         return True
-
-    def _may_close(self, s: _Json) -> bool:
-        """An object may close unless it is a call's arguments that lack a required, fillable one."""
-        return not self._in_arguments(s) or set(self.grammar.filled.get(s.name or "", ())) <= s.seen[-1]
 
     def _in_arguments(self, s: _Json) -> bool:
         return s.stack == ["{", "{"] and s.keys[0] == "arguments" and s.name is not None
