@@ -8,9 +8,10 @@ valid for it ("order 1234" -> "A-1234"). An argument that nothing in the dialogu
 written at all, so a call that needs it lacks it, and the workflow asks the customer for it.
 
 Dates (arguments with ``format: date``) may only be ones the customer named, resolved against the
-scenario's today: "until tomorrow", "for 18 days", "for the next two weeks", "until three weeks from
-today", "until next friday", "until 2026-07-26", "until May 14", "until the 14th of May" (a month
-counts 30 days). A call may never pick a date on its own.
+scenario's today: "until tomorrow", "for 18 days", "for the next two weeks", "in three weeks", "until
+three weeks from today", "until (next) friday", "until 2026-07-26", "until May 14", "until the 14th of
+May" (a month counts 30 days; "till", "til", "through" and "thru" read as "until"). A call may never
+pick a date on its own.
 
 Only user and tool messages count (dates: only user messages): never the system prompt, the
 scenario, or the agent's own words.
@@ -65,8 +66,9 @@ _COUNT = r"(\d{1,3}|" + "|".join(_NUMBERS) + r")\s+(day|week|month)s?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _MONTH = "(" + "|".join(_MONTHS) + ")"
 _DATE_PHRASES = re.compile(
-    r"\b(?:for\s+(?:the\s+next\s+)?" + _COUNT
-    + r"|until\s+(?:(tomorrow)|next\s+(" + "|".join(_WEEKDAYS) + r")|(\d{4}-\d{2}-\d{2})"
+    r"\b(?:(?:for|in)\s+(?:the\s+next\s+)?" + _COUNT
+    + r"|(?:until|till|til|through|thru)\s+(?:(tomorrow)|(?:next\s+)?(" + "|".join(_WEEKDAYS) + r")"
+    + r"|(\d{4}-\d{2}-\d{2})"
     + r"|" + _COUNT + r"\s+from\s+(?:today|now)"
     + r"|" + _MONTH + r"\s+" + _DAY + r"|(?:the\s+)?" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r"))\b",
     re.IGNORECASE,
@@ -74,7 +76,8 @@ _DATE_PHRASES = re.compile(
 
 
 def dates(text: str, today: date) -> set[str]:
-    """The ISO dates that ``text`` names as an end ("for 18 days", "until May 14"), seen from ``today``."""
+    """The ISO dates that ``text`` names as an end ("for 18 days", "in two weeks", "until May 14",
+    "till friday"), seen from ``today``."""
     found: set[str] = set()
     for m in _DATE_PHRASES.finditer(text):
         g = [x.lower() if x else x for x in m.groups()]
@@ -136,12 +139,24 @@ def allowed_values(
 def constraints(
     catalog: Catalog, messages: Sequence[Mapping[str, Any]], today: date | None = None
 ) -> dict[str, Any]:
-    """A workflow request's ``metadata``: ``allowed`` (``allowed_values``) and ``fresh``, the allowed
-    values that the last message, when it is the customer's, brought in."""
+    """A workflow request's ``metadata``: ``allowed`` (``allowed_values``); ``fresh``, the allowed
+    values that the last message, when it is the customer's, brought in; ``after``, the tools whose
+    results end the dialogue (the reply follows their results)."""
     allowed, fresh = allowed_values(catalog, messages, today), set()
     if messages and messages[-1].get("role") == "user":
         fresh = _all(allowed) - _all(allowed_values(catalog, messages[:-1], today))
-    return {"allowed": allowed, "fresh": sorted(fresh)}
+    return {"allowed": allowed, "fresh": sorted(fresh), "after": answered(messages)}
+
+
+def answered(messages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The names of the calls whose results end ``messages`` (none unless the last is a tool result)."""
+    results = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        results.append(message.get("tool_call_id"))
+    calls = (call for m in messages if m.get("role") == "assistant" for call in m.get("tool_calls") or [])
+    return sorted({call["function"]["name"] for call in calls if call.get("id") in results})
 
 
 def _all(allowed: Mapping[str, Mapping[str, Sequence[str]]]) -> set[str]:

@@ -58,13 +58,19 @@ MONDAY = date(2026, 7, 13)
         ("until 2026-07-26", "2026-07-26"),
         ("until the 14th of May", "2027-05-14"),
         ("until 21 July", "2026-07-21"),
+        ("I'm back in three weeks", "2026-08-03"),
+        ("till friday", "2026-07-17"),
+        ("pause it thru Monday", "2026-07-20"),  # the next Monday, never today
+        ("through the 1st of August", "2026-08-01"),
     ],
 )
 def test_a_date_the_customer_names_is_resolved_from_today(text, named):
     assert dates(text, MONDAY) == {named}
 
 
-@pytest.mark.parametrize("text", ["until 2026-02-30", "until the 31st of June", "for a refund", "in July"])
+@pytest.mark.parametrize(
+    "text", ["until 2026-02-30", "until the 31st of June", "for a refund", "in July", "put me through to Sam"]
+)
 def test_no_date_is_made_of_what_names_none(text):
     assert dates(text, MONDAY) == set()
 
@@ -92,6 +98,24 @@ def test_fresh_values_are_what_the_customers_latest_message_brought_in():
     assert constraints(CATALOG, messages, MONDAY)["fresh"] == ["2026-07-20", "S-1234"]
     answered = [*messages, {"role": "tool", "content": '{"order_id": "A-2041"}'}]
     assert constraints(CATALOG, answered, MONDAY)["fresh"] == []  # not the first request of the turn
+
+
+def test_after_names_the_calls_whose_results_end_the_dialogue():
+    def call(id_: str, name: str) -> dict:
+        return {"id": id_, "type": "function", "function": {"name": name, "arguments": "{}"}}
+
+    messages = [
+        {"role": "user", "content": "Where are A-2041 and A-2042?"},
+        {"role": "assistant", "content": None, "tool_calls": [call("c1", "get_order")]},
+        {"role": "tool", "tool_call_id": "c1", "content": "{}"},
+        {"role": "assistant", "content": None, "tool_calls": [call("c2", "track_shipment"),
+                                                               call("c3", "get_order")]},
+        {"role": "tool", "tool_call_id": "c2", "content": "{}"},
+        {"role": "tool", "tool_call_id": "c3", "content": "{}"},
+    ]  # fmt: skip
+    assert constraints(CATALOG, messages, MONDAY)["after"] == ["get_order", "track_shipment"]
+    assert constraints(CATALOG, messages[:3], MONDAY)["after"] == ["get_order"]
+    assert constraints(CATALOG, [*messages, {"role": "user", "content": "thanks"}], MONDAY)["after"] == []
 
 
 @pytest.mark.parametrize("split", ["train", "dev", "test"])

@@ -6,13 +6,14 @@ the first choice whenever it is valid and otherwise produce a call that obeys th
 """
 
 import json
+import math
 import string
 
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.models.guide import Grammar, Guide
+from lab.models.guide import CALL_AFTER_RESULT, Grammar, Guide
 from lab.models.toolformat import CALL_CLOSE, CALL_OPEN, parse
 
 TOOLS = [
@@ -35,9 +36,9 @@ def call_text(name: str, arguments: dict) -> str:
     return f"{CALL_OPEN}{json.dumps({'name': name, 'arguments': arguments})}{CALL_CLOSE}"
 
 
-def generate(meant: list[str], guide: Guide | None, steps: int = 120) -> str:
-    """Greedy decoding of the fake model, through ``guide`` when given; stops at the stop token."""
-    text = ""
+def generate(meant: list[str], guide: Guide | None, steps: int = 120, text: str = "") -> str:
+    """Greedy decoding of the fake model after ``text``, through ``guide`` when given; stops at the
+    stop token."""
     for _ in range(steps):
         logits = torch.tensor([_score(text, token, meant) for token in VOCAB])
         token = guide.pick(logits) if guide else int(logits.argmax())
@@ -160,3 +161,26 @@ def test_a_required_argument_the_dialogue_can_fill_is_written():
     )
     optional = call_text("list_orders", {"customer_id": "C-7068"})  # "status" is an enum, not required
     assert generate([optional], guided({"list_orders": {"customer_id": ["C-7068"]}})) == optional
+
+
+def test_after_tool_results_a_likely_enough_call_is_made_and_repeats_no_tool():
+    allowed = {"get_order": {"order_id": ["A-1234"]}, "list_orders": {"customer_id": ["C-7068"]}}
+    after = Grammar.from_tools(TOOLS, allowed, after=["get_order"])
+    opening = [VOCAB.index(CALL_OPEN)]
+
+    def first(p_call: float) -> torch.Tensor:  # the model would rather write "Done" than call
+        logits = torch.full((len(VOCAB),), -50.0)
+        logits[VOCAB.index("D")], logits[opening[0]] = math.log(1 - p_call), math.log(p_call)
+        return logits
+
+    for grammar, p_call, calls in (
+        (after, CALL_AFTER_RESULT + 0.01, True),
+        (after, CALL_AFTER_RESULT - 0.01, False),
+        (Grammar.from_tools(TOOLS, allowed), 0.45, False),  # after a customer's message: greedy
+    ):
+        assert (VOCAB[Guide(grammar, VOCAB, opening).pick(first(p_call))] == CALL_OPEN) is calls
+    nudged = Guide(after, VOCAB, opening)
+    nudged.pick(first(0.3))
+    repeat = call_text("get_order", {"order_id": "A-1234"})
+    assert generate([repeat], nudged, text=CALL_OPEN) == call_text("list_orders", {"customer_id": "C-7068"})
+    assert generate([repeat], Guide(after, VOCAB, opening)) == repeat  # its own choice may repeat

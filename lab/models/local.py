@@ -13,7 +13,8 @@
   (``lab.models.guide``): a call names a tool of ``tools`` and only its arguments, and an argument
   listed in ``allowed`` (or a string enum) takes one of its values; an empty list bans it.
   ``metadata["fresh"]`` (values the customer just gave): the reply's first call names a tool that
-  can take one of them.
+  can take one of them. ``metadata["after"]`` (the tools whose results the reply follows): the reply
+  may be nudged into a further call (``lab.models.guide.CALL_AFTER_RESULT``).
 * Concurrent requests are batched (``lab.models.batcher``): the shared prompt prefix is encoded once
   and cached (``lab.models.decode``). ``batching=False`` serves a request on its own with plain
   ``generate`` instead (the benchmark's baseline). ``$LAB_LOCAL_MAX_BATCH`` (16) and
@@ -84,7 +85,9 @@ class Engine:
         return self._texts
 
     def _guide(self, request: Request) -> Guide | None:
-        return None if request.grammar is None else Guide(request.grammar, self.texts())
+        if request.grammar is None:
+            return None
+        return Guide(request.grammar, self.texts(), self.ids(toolformat.CALL_OPEN))
 
     def ids(self, text: str) -> list[int]:
         """Token ids of ``text``, with no special tokens added."""
@@ -187,8 +190,9 @@ def _request(messages: list, options: dict, metadata: dict | None = None) -> Req
     tools = options.get("tools") or []
     prefix, suffix = toolformat.render_prompt(messages, tools)
     budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
-    allowed, fresh = (metadata or {}).get("allowed"), (metadata or {}).get("fresh") or ()
-    grammar = Grammar.from_tools(tools, allowed, fresh) if allowed is not None and tools else None
+    metadata = metadata or {}
+    allowed, fresh, after = metadata.get("allowed"), metadata.get("fresh") or (), metadata.get("after") or ()
+    grammar = Grammar.from_tools(tools, allowed, fresh, after) if allowed is not None and tools else None
     return Request(prefix, suffix, int(budget), grammar)
 
 
