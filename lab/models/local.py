@@ -77,6 +77,7 @@ class Engine:
         self.batcher: Batcher[Request, Completion] = Batcher(self._run_batch, window_s, max_batch)
         self._model_lock = threading.Lock()
         self._texts: list[str] | None = None
+        self._opening = self.ids(toolformat.CALL_OPEN)  # how the model writes a call's start
 
     def texts(self) -> list[str]:
         """Every token's text, read once (for constrained calls)."""
@@ -87,7 +88,7 @@ class Engine:
     def _guide(self, request: Request) -> Guide | None:
         if request.grammar is None:
             return None
-        return Guide(request.grammar, self.texts(), self.ids(toolformat.CALL_OPEN))
+        return Guide(request.grammar, self.texts(), self._opening)
 
     def ids(self, text: str) -> list[int]:
         """Token ids of ``text``, with no special tokens added."""
