@@ -31,7 +31,7 @@ lint: install
 	.venv/bin/ruff check lab tools tests bench
 
 suite: install
-	$(LAB) run --model $(MODEL) --strategy few_shot --suite $(DEV) --concurrency 16
+	$(LAB) run --model $(MODEL) --strategy few_shot --suite $(DEV) --concurrency 64
 
 ui: install
 	$(LAB) ui
@@ -41,13 +41,13 @@ scenarios: install
 
 # The prompting ladder on dev: zero_shot -> instructed -> few_shot -> workflow until call_accuracy >= 0.95.
 ladder: install
-	$(LAB) ladder --model $(MODEL) --suite $(DEV) --target 0.95 --concurrency 16
+	$(LAB) ladder --model $(MODEL) --suite $(DEV) --target 0.95 --concurrency 64
 
 # A train-split run of the embedded model: the failures `make export` turns into fine-tuning data.
 EXPORT_STRATEGY ?= instructed
 TRAIN_LIMIT     ?= 80
 train-run: install
-	$(LAB) run --model $(MODEL) --strategy $(EXPORT_STRATEGY) --suite $(TRAIN) --limit $(TRAIN_LIMIT) --concurrency 16
+	$(LAB) run --model $(MODEL) --strategy $(EXPORT_STRATEGY) --suite $(TRAIN) --limit $(TRAIN_LIMIT) --concurrency 64
 
 # Fine-tuning data from the latest train-split run of the model (made first if there is none).
 export: install
@@ -57,7 +57,7 @@ export: install
 
 # The whole loop: ladder on dev, baseline on train, export, LoRA tune, test runs, paired comparison.
 pipeline: install
-	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency 16
+	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency 64
 
 # Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
 bench: install

@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--train-limit", type=int, default=PipelineConfig.train_limit)
     parser.add_argument("--epochs", type=int, default=PipelineConfig.epochs)
     parser.add_argument("--max-examples", type=int, default=PipelineConfig.max_examples)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=PipelineConfig.concurrency)
     args = parser.parse_args()
     merge_json(RESULTS, {"harness": harness(ROOT / "scenarios" / "dev.jsonl", args.concurrency)})
     if not args.skip_pipeline:

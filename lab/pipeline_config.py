@@ -31,6 +31,6 @@ class PipelineConfig:
     # it turned the bench adapter's wrong and invented calls into none, 0.309 -> 0.373 call_accuracy.
     tuned_strategy: str = "workflow"
     out: Path = Path("exports/pipeline")
-    concurrency: int = 16
+    concurrency: int = 64  # keeps the local engine's batches of 32 full while trials wait on tools
     epochs: int = tune_data.EPOCHS
     seed: int = 0
