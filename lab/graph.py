@@ -41,6 +41,12 @@ GIVE_UP_REPLY = "I'm sorry, I could not complete that request. Could you rephras
 MALFORMED = "malformed_arguments"
 
 
+# litellm's own default. A batched local model on a busy 2-core machine needs minutes per request;
+# a short limit there only re-queues the same work (measured: 60 s made every dev trial time out,
+# and 64 of 108 in the ladder at 64 trials in flight).
+DEFAULT_TIMEOUT_S = 600.0
+
+
 @dataclass(frozen=True)
 class AgentSettings:
     """Limits of one agent run.
@@ -52,7 +58,7 @@ class AgentSettings:
     """
 
     max_steps: int = 8
-    timeout_s: float = 60.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 

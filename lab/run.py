@@ -24,6 +24,7 @@ from lab import figures, report, results, tracking
 from lab.agent import AgentSettings, run_scenario
 from lab.catalog import Catalog, load_catalog
 from lab.errors import BadInput
+from lab.graph import DEFAULT_TIMEOUT_S
 from lab.io import atomic_write_text
 from lab.metrics import confusion, proportions, tally
 from lab.models.gateway import RetryPolicy, check_model
@@ -34,9 +35,6 @@ from lab.score import GoldReplay, gold_replay, score_scenario
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ResultRecord, Scenario, Trace
 
-# litellm's own default. A batched local model on a busy 2-core machine needs minutes per request;
-# a short limit there only re-queues the same work (measured: 60 s made every dev trial time out).
-DEFAULT_TIMEOUT_S = 600.0
 RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
 Progress = Callable[[int, int, float | None], None]
 
@@ -59,7 +57,7 @@ class RunConfig:
     catalog: str = "tools"
     train_file: Path = DEFAULT_TRAIN
     parent_run_id: str | None = None
-    settings: AgentSettings = field(default_factory=lambda: AgentSettings(timeout_s=DEFAULT_TIMEOUT_S))
+    settings: AgentSettings = field(default_factory=AgentSettings)
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -13,6 +13,7 @@ from mlflow_store import fresh_store
 
 from lab import tracking
 from lab.generate import generate
+from lab.graph import DEFAULT_TIMEOUT_S
 from lab.ladder import LADDER, Rung, decide, intervals_overlap, is_plateau, recent_gain, run_ladder
 from lab.run import settings_for
 
@@ -186,6 +187,7 @@ def test_oracle_meets_the_target_on_the_first_rung(suites, store) -> None:
     assert {"ladder.png", "ladder.json"} <= set(tracking.artifacts(parent.run_id))
     child = tracking.find_run(result.rungs[0].run_id)
     assert child.tags["mlflow.parentRunId"] == parent.run_id and child.experiment == parent.experiment
+    assert child.params["timeout_s"] == str(DEFAULT_TIMEOUT_S)  # the limit `lab run` uses, not a shorter one
 
 
 def test_chaos_climbs_every_rung_below_the_target(suites, store) -> None:
