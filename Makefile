@@ -9,6 +9,8 @@ MODEL   ?= local/smollm2-135m
 DEV     := scenarios/dev.jsonl
 TRAIN   := scenarios/train.jsonl
 TEST    := scenarios/test.jsonl
+# Trials in flight: the local engine batches up to 32 requests, and 64 trials keep its batches full.
+CONCURRENCY ?= 64
 
 .PHONY: install test test-fast lint suite ui scenarios ladder train-run export pipeline bench clean
 
@@ -31,7 +33,7 @@ lint: install
 	.venv/bin/ruff check lab tools tests bench
 
 suite: install
-	$(LAB) run --model $(MODEL) --strategy few_shot --suite $(DEV) --concurrency 64
+	$(LAB) run --model $(MODEL) --strategy few_shot --suite $(DEV) --concurrency $(CONCURRENCY)
 
 ui: install
 	$(LAB) ui
@@ -41,13 +43,13 @@ scenarios: install
 
 # The prompting ladder on dev: zero_shot -> instructed -> few_shot -> workflow until call_accuracy >= 0.95.
 ladder: install
-	$(LAB) ladder --model $(MODEL) --suite $(DEV) --target 0.95 --concurrency 64
+	$(LAB) ladder --model $(MODEL) --suite $(DEV) --target 0.95 --concurrency $(CONCURRENCY)
 
 # A train-split run of the embedded model: the failures `make export` turns into fine-tuning data.
 EXPORT_STRATEGY ?= instructed
 TRAIN_LIMIT     ?= 80
 train-run: install
-	$(LAB) run --model $(MODEL) --strategy $(EXPORT_STRATEGY) --suite $(TRAIN) --limit $(TRAIN_LIMIT) --concurrency 64
+	$(LAB) run --model $(MODEL) --strategy $(EXPORT_STRATEGY) --suite $(TRAIN) --limit $(TRAIN_LIMIT) --concurrency $(CONCURRENCY)
 
 # Fine-tuning data from the latest train-split run of the model (made first if there is none).
 export: install
@@ -57,7 +59,7 @@ export: install
 
 # The whole loop: ladder on dev, baseline on train, export, LoRA tune, test runs, paired comparison.
 pipeline: install
-	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency 64
+	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency $(CONCURRENCY)
 
 # Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
 bench: install
