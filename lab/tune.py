@@ -25,7 +25,7 @@ import torch
 
 from lab import tracking, tune_data
 from lab.errors import BadInput
-from lab.lora import lora_model, mean_loss, pick_device, seed_everything, train
+from lab.lora import lora_model, mean_loss, pick_device, pick_precision, seed_everything, train
 from lab.models import hfload
 from lab.types import Contract
 
@@ -60,6 +60,7 @@ class TuneSummary(Contract):
     batch_size: int
     seed: int
     device: str
+    precision: str
     seconds: float
     first_loss: float
     final_loss: float
@@ -163,6 +164,7 @@ def tune(
     seed: int = 0,
     batch_size: int = tune_data.BATCH_SIZE,
     device: str | None = None,
+    precision: str = "auto",
     max_val: int = 32,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> TuneSummary:
@@ -177,6 +179,8 @@ def tune(
         seed: seeds LoRA initialisation, the shuffle and the batch order.
         batch_size: sequences per optimizer step (sorted by length, so padding stays small).
         device: ``cpu``/``cuda``; default CUDA when present.
+        precision: ``bf16`` (bfloat16 autocast), ``fp32``, or ``auto``: bf16 where the device computes
+            in bfloat16 natively (lab/lora.py). The val loss is measured in float32, as inference runs.
         max_val: val rows (a seeded sample) whose loss is measured after training; 0 for none.
         progress: called with ``(step, steps, loss)`` after every optimizer step.
 
@@ -187,6 +191,10 @@ def tune(
         BadInput: bad ``--base``/``--out``, a missing export file, or an empty dataset.
     """
     name, out, device = base_name(base), Path(out_dir), pick_device(device)
+    try:
+        precision = pick_precision(device, precision)
+    except ValueError as exc:
+        raise BadInput("--precision", str(exc)) from exc
     check_out(out)
     check_data(data_dir)
     seed_everything(seed)
@@ -198,11 +206,12 @@ def tune(
     adapted = lora_model(model, rank, alpha)
     model, prefixes = adapted.get_base_model(), encoder.prefixes
     hyper = {"epochs": epochs, "lr": lr, "rank": rank, "alpha": alpha, "batch_size": batch_size, "seed": seed}
-    run = _start_run(base, data_dir, out, device, examples, items, hyper, max_examples)
+    run = _start_run(base, data_dir, out, device, precision, examples, items, hyper, max_examples)
     try:
         started = time.perf_counter()
         losses = train(
             model, prefixes, items, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, pad_id=pad_id,
+            precision=precision,
             on_step=lambda step, steps, loss: _step(run.run_id, step, steps, loss, progress),
         )  # fmt: skip
         seconds = time.perf_counter() - started
@@ -219,6 +228,7 @@ def tune(
             prefix_tokens=max(len(prefix) for prefix in prefixes),
             steps=len(losses),
             device=device,
+            precision=precision,
             seconds=round(seconds, 2),
             first_loss=losses[0],
             final_loss=_tail_mean(losses),
@@ -250,6 +260,7 @@ def _start_run(
     data_dir: str | Path,
     out: Path,
     device: str,
+    precision: str,
     examples: int,
     items: Sequence[tune_data.Item],
     hyper: dict[str, Any],
@@ -262,6 +273,7 @@ def _start_run(
         "data": str(data_dir),
         "adapter": str(out),
         "device": device,
+        "precision": precision,
         "examples": examples,
         "items": len(items),
         "target_tokens": tune_data.targets(items),

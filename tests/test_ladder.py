@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mlflow_store import fresh_store
 
 from lab import tracking
+from lab.cli.common import TIMEOUT_OPTION
 from lab.generate import generate
 from lab.graph import DEFAULT_TIMEOUT_S
 from lab.ladder import LADDER, Rung, decide, intervals_overlap, is_plateau, recent_gain, run_ladder
@@ -188,6 +189,7 @@ def test_oracle_meets_the_target_on_the_first_rung(suites, store) -> None:
     child = tracking.find_run(result.rungs[0].run_id)
     assert child.tags["mlflow.parentRunId"] == parent.run_id and child.experiment == parent.experiment
     assert child.params["timeout_s"] == str(DEFAULT_TIMEOUT_S)  # the limit `lab run` uses, not a shorter one
+    assert TIMEOUT_OPTION.default == DEFAULT_TIMEOUT_S  # the --timeout default of `lab run`/`lab ladder`
 
 
 def test_chaos_climbs_every_rung_below_the_target(suites, store) -> None:

@@ -199,10 +199,14 @@ def test_subsets_are_nested(n, m, seed):
     assert tune_data.subset(rows, large, seed)[:small] == tune_data.subset(rows, small, seed)
 
 
-def test_tune_lowers_the_loss_and_writes_an_adapter_the_local_provider_loads(tiny_dir, store):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_tune_lowers_the_loss_and_writes_an_adapter_the_local_provider_loads(tiny_dir, store, precision):
     data = write_export(store / "export", ROWS, ROWS[:2])
     out = store / "adapters" / "tiny"
-    summary = tune(data, f"local/{tiny_dir}", out, epochs=8, lr=3e-2, rank=4, alpha=8, batch_size=4, seed=0)
+    summary = tune(
+        data, f"local/{tiny_dir}", out, epochs=8, lr=3e-2, rank=4, alpha=8, batch_size=4, seed=0,
+        precision=precision,
+    )  # fmt: skip
 
     assert summary.model == f"local/{tiny_dir}+{out}"
     assert (out / "adapter_config.json").is_file() and (out / "adapter_model.safetensors").is_file()
@@ -220,6 +224,7 @@ def test_tune_lowers_the_loss_and_writes_an_adapter_the_local_provider_loads(tin
 
     run = tracking.find_run(summary.run_id)
     assert run.params["rank"] == "4" and run.params["examples"] == "8" and run.status == "FINISHED"
+    assert summary.precision == run.params["precision"] == precision
     assert run.metrics["final_loss"] == pytest.approx(summary.final_loss)
     history = tracking.client().get_metric_history(summary.run_id, "loss")
     assert [m.step for m in history] == list(range(1, summary.steps + 1))
@@ -254,6 +259,15 @@ def test_bad_base_and_out_are_refused(tiny_dir, store):
     with pytest.raises(BadInput) as error:
         tune(data, f"local/{tiny_dir}", store / "busy", epochs=1, lr=1e-3, rank=2, alpha=4)
     assert error.value.where == "--out" and (store / "busy" / "notes.txt").exists()
+
+
+def test_precision_is_bf16_or_fp32_and_a_bad_one_is_refused(tiny_dir, store):
+    assert lora.pick_precision("cpu", "fp32") == "fp32" and lora.pick_precision("cpu", "bf16") == "bf16"
+    assert lora.pick_precision("cpu", "auto") in ("bf16", "fp32")
+    data = write_export(store / "export", ROWS[:1], [])
+    with pytest.raises(BadInput) as error:
+        tune(data, f"local/{tiny_dir}", store / "out", epochs=1, lr=1e-3, rank=2, alpha=4, precision="fp16")
+    assert error.value.where == "--precision" and not (store / "out").exists()
 
 
 def test_cli_prints_the_contract(tiny_dir, store):

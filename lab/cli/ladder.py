@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from lab.cli.common import JSON_OPTION, emit
+from lab.cli.common import JSON_OPTION, TIMEOUT_OPTION, emit
 
 MODEL = typer.Option(..., "--model", help="litellm model string, e.g. local/smollm2-135m.")
 SUITE = typer.Option(..., "--suite", help="Scenario file (JSONL) every rung runs on.")
@@ -17,7 +17,6 @@ LIMIT = typer.Option(None, "--limit", help="Run only the first N scenarios.")
 TRIALS = typer.Option(1, "--trials", help="Trials per scenario.")
 CONCURRENCY = typer.Option(1, "--concurrency", help="Trials run at once (the local model batches them).")
 RETRIES = typer.Option(3, "--retries", min=0, help="Retries of a rate-limited or timed-out model request.")
-TIMEOUT = typer.Option(600.0, "--timeout", min=0.1, help="Seconds one model request may take.")
 
 
 def ladder(
@@ -29,7 +28,7 @@ def ladder(
     trials: int = TRIALS,
     concurrency: int = CONCURRENCY,
     retries: int = RETRIES,
-    timeout: float = TIMEOUT,
+    timeout: float = TIMEOUT_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Climb the prompting ladder until call_accuracy reaches the target, then say what to do next.

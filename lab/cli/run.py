@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lab.cli.common import JSON_OPTION, emit
+from lab.cli.common import JSON_OPTION, TIMEOUT_OPTION, emit
 from lab.metrics import METRIC_NAMES
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ RETRIES = typer.Option(3, "--retries", min=0, help="Retries of a rate-limited or
 RETRY_DELAY = typer.Option(
     0.5, "--retry-delay", min=0.0, help="Seconds before the first retry; doubles each time."
 )
-TIMEOUT = typer.Option(600.0, "--timeout", min=0.1, help="Seconds one model request may take.")
 PORT = typer.Option(UI_PORT, "--port", help="Port on 127.0.0.1.")
 
 
@@ -54,7 +53,7 @@ def run_command(
     system_prompt: Path | None = SYSTEM_PROMPT,
     retries: int = RETRIES,
     retry_delay: float = RETRY_DELAY,
-    timeout: float = TIMEOUT,
+    timeout: float = TIMEOUT_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Run a scenario suite with a model and a strategy, score every API call, and log the run to MLflow."""

@@ -22,6 +22,9 @@ MAX_EXAMPLES = typer.Option(
 )
 BATCH = typer.Option(tune_data.BATCH_SIZE, "--batch-size", min=1, help="Sequences per optimizer step.")
 SEED = typer.Option(0, "--seed", help="Seed of LoRA initialisation, shuffle and batch order.")
+PRECISION = typer.Option(
+    "auto", "--precision", help="Training arithmetic: bf16, fp32, or auto (bf16 where the device has it)."
+)
 PROVIDER = typer.Option("local", "--provider", help="local, or a hosted fine-tuning provider (openai).")
 API_BASE = typer.Option(None, "--api-base", help="Hosted API base URL (default: the provider's).")
 
@@ -41,6 +44,7 @@ def tune_command(
     max_examples: int | None = MAX_EXAMPLES,
     batch_size: int = BATCH,
     seed: int = SEED,
+    precision: str = PRECISION,
     provider: str = PROVIDER,
     api_base: str | None = API_BASE,
     json_output: bool = JSON_OPTION,
@@ -62,7 +66,7 @@ def tune_command(
 
     summary = tune(
         data, base, out, epochs=epochs, lr=lr, rank=rank, alpha=alpha,
-        max_examples=max_examples, seed=seed, batch_size=batch_size, progress=_progress,
+        max_examples=max_examples, seed=seed, batch_size=batch_size, precision=precision, progress=_progress,
     )  # fmt: skip
     payload = {
         "run_id": summary.run_id,
@@ -75,6 +79,7 @@ def tune_command(
         "val_loss": summary.val_loss,
         "steps": summary.steps,
         "device": summary.device,
+        "precision": summary.precision,
     }
     if json_output:
         emit(payload)
