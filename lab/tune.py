@@ -188,7 +188,7 @@ def tune(
         The summary, whose ``model`` is the string ``lab run --model`` accepts.
 
     Raises:
-        BadInput: bad ``--base``/``--out``, a missing export file, or an empty dataset.
+        BadInput: bad ``--base``/``--out``/``--precision``, a missing export file, or an empty dataset.
     """
     name, out, device = base_name(base), Path(out_dir), pick_device(device)
     try:
