@@ -25,7 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from lab import tracking, tune_data  # noqa: E402
 from lab.errors import BadInput  # noqa: E402
 from lab.io import atomic_write_text  # noqa: E402
-from lab.run import RunConfig, run_suite  # noqa: E402
+from lab.run import RunConfig, resolve, run_suite  # noqa: E402
 from lab.tune import tune  # noqa: E402
 from lab.types import Contract  # noqa: E402
 
@@ -171,11 +171,11 @@ def curve(
     out, chosen = Path(out_dir), usable_sizes(sizes, len(rows))
     params = {"base_model": base, "data": str(data_dir), "suite": str(suite), "strategy": strategy,
               "sizes": ",".join(map(str, chosen)), "seed": seed, "limit": limit, **tune_options}  # fmt: skip
+    config = RunConfig(model=base, strategy=strategy, suite=Path(suite), limit=limit, concurrency=concurrency,
+                       seed=seed)  # fmt: skip
+    resolve(config)  # the suite runs' checks (--limit, --concurrency), before any run is opened
     parent = tracking.start_run(Path(suite).stem, params, {"lab.kind": "curve"}, run_name=f"curve {base}")
-    config = RunConfig(
-        strategy=strategy, suite=Path(suite), limit=limit, concurrency=concurrency, seed=seed,
-        parent_run_id=parent.run_id, tags={"lab.curve_run": parent.run_id},
-    )  # fmt: skip
+    config = replace(config, parent_run_id=parent.run_id, tags={"lab.curve_run": parent.run_id})
     points: list[CurvePoint] = []
     try:
         if with_base:

@@ -19,7 +19,7 @@ from lab import figures, tracking
 from lab.agent import AgentSettings
 from lab.errors import BadInput
 from lab.models.gateway import check_model
-from lab.run import RunConfig, RunSummary, run_suite
+from lab.run import RunConfig, RunSummary, resolve, run_suite
 from lab.scenarios import load_scenarios
 from lab.strategies import DEFAULT_TRAIN
 from lab.types import Contract
@@ -279,8 +279,10 @@ def run_ladder(
     experiment = experiment or suite.stem
     params = dict(model=model, suite=str(suite), target=target, epsilon=epsilon, limit=limit, trials=trials)
     params |= {"strategies": ",".join(strategies), "seed": seed}
+    base = RunConfig(model=model, strategy=strategies[0], suite=suite, limit=limit, trials=trials,
+                     concurrency=concurrency, seed=seed)  # fmt: skip
+    resolve(base)  # --limit, --trials, --concurrency as every rung checks them, before any run is opened
     parent = tracking.start_run(experiment, params, {"lab.kind": "ladder"}, run_name=f"ladder {model}")
-    base = RunConfig(model=model, suite=suite, limit=limit, trials=trials, concurrency=concurrency, seed=seed)
     base = replace(base, experiment=experiment, parent_run_id=parent.run_id, train_file=Path(train_file))
     base = replace(base, settings=settings or AgentSettings(), tags={"lab.ladder": parent.run_id})
     try:

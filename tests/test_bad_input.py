@@ -160,6 +160,25 @@ def test_bad_model_string(store: Path, model: str, named: str) -> None:
     assert_nothing_ran(store)
 
 
+@pytest.mark.parametrize("limit", ["0", "-1"])
+@pytest.mark.parametrize("command", ["run", "ladder", "curve"])
+def test_a_limit_below_one_is_refused_before_any_run(
+    store: Path, tmp_path: Path, command: str, limit: str
+) -> None:
+    data = tmp_path / "data"
+    (data / "hf").mkdir(parents=True)
+    (data / "hf" / "train.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}]}))
+    options = {
+        "run": ["--model", "scripted/oracle", "--strategy", "zero_shot"],
+        "ladder": ["--model", "scripted/oracle", "--target", "0.9"],
+        "curve": ["--data", str(data), "--out", str(tmp_path / "curve")],
+    }[command]
+    outcome = invoke(command, *options, "--suite", str(DEV), "--limit", limit, "--json")
+    assert_bad_input(outcome, "--limit", "at least 1")
+    assert_nothing_ran(store)
+    assert not (tmp_path / "curve").exists()
+
+
 def test_unknown_tuned_strategy_is_refused_before_the_pipeline_starts(store: Path) -> None:
     outcome = invoke("pipeline", "--tuned-strategy", "telepathy", "--json")
     assert_bad_input(outcome, "--tuned-strategy", "'telepathy'", "workflow")

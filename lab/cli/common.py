@@ -1,4 +1,4 @@
-"""What the commands share: the --json option, JSON output, and the model request --timeout."""
+"""What the commands share: the --json option, JSON output, the model request --timeout, --limit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import typer
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 # lab.graph.DEFAULT_TIMEOUT_S, spelled here so that --help does not import langgraph (a test checks both)
 TIMEOUT_OPTION = typer.Option(600.0, "--timeout", min=0.1, help="Seconds one model request may take.")
+# No min=: lab.run checks it, so `lab run`, `lab ladder` and `lab curve` all refuse 0 with one error line.
+LIMIT_OPTION = typer.Option(None, "--limit", help="Run only the first N scenarios of the suite.")
 
 
 def emit(payload: dict) -> None:

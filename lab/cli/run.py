@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lab.cli.common import JSON_OPTION, TIMEOUT_OPTION, emit
+from lab.cli.common import JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
 from lab.metrics import METRIC_NAMES
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ HEADLINE = tuple(name for name in METRIC_NAMES if name not in OTHER)
 MODEL = typer.Option(None, "--model", help="litellm model string, e.g. local/smollm2-135m.")
 STRATEGY = typer.Option(None, "--strategy", help="zero_shot, instructed, few_shot or workflow.")
 SUITE = typer.Option(None, "--suite", help="Scenario pack (JSONL).")
-LIMIT = typer.Option(None, "--limit", help="Run only the first N scenarios.")
 TRIALS = typer.Option(None, "--trials", help="Trials per scenario (pass^k with k = trials); default 1.")
 CONCURRENCY = typer.Option(1, "--concurrency", help="Trials run at once (the local model batches them).")
 EXPERIMENT = typer.Option(None, "--experiment", help="MLflow experiment (default: the suite file's name).")
@@ -45,7 +44,7 @@ def run_command(
     model: str | None = MODEL,
     strategy: str | None = STRATEGY,
     suite: Path | None = SUITE,
-    limit: int | None = LIMIT,
+    limit: int | None = LIMIT_OPTION,
     trials: int | None = TRIALS,
     concurrency: int = CONCURRENCY,
     experiment: str | None = EXPERIMENT,
