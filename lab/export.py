@@ -12,9 +12,6 @@ only when complete, and logged to MLflow through lab/tracking.py. It does not tr
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from lab.catalog import Catalog, load_catalog
 from lab.errors import BadInput
 from lab.examples import Example
 from lab.graph import AgentSettings, Run
+from lab.io import folder_in_place
 from lab.redact import redact
 from lab.scenarios import load_scenarios, suite_sha256
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
@@ -145,17 +143,6 @@ def write_tree(folder: Path, rows: dict[str, dict[str, list[dict]]], manifest: E
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
-def replace_dir(new: Path, out: Path) -> None:
-    """Put the finished ``new`` folder at ``out``, replacing an earlier export there."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    new.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def export_run(
     run_id: str, out_dir: Path | str, include_passing: float = 0.0, from_passing: bool = False, seed: int = 0
 ) -> ExportSummary:
@@ -241,15 +228,9 @@ def publish(
     examples: list[Example],
 ) -> ExportSummary:
     """Write everything to a temporary folder, log it to MLflow, then move it to ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with folder_in_place(out) as tmp:
         write_tree(tmp, rows, manifest)
         export_run_id = log_export(source, tmp, out, manifest, examples)
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return ExportSummary(
         run_id=source.run_id,
         export_run_id=export_run_id,

@@ -1,11 +1,15 @@
-"""Writing files so that nothing is ever half-written: a temporary name in the same folder, then rename."""
+"""Writing files and folders so that nothing is ever half-written: a temporary name in the same
+folder, then a rename (for a folder that replaces another, an atomic exchange where Linux offers one)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -36,3 +40,53 @@ def merge_json(path: str | Path, sections: dict) -> None:
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     data.update(sections)
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+@contextmanager
+def folder_in_place(out: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` to write into. When the block ends without an error the
+    folder takes ``out``'s place (``replace_dir``); when it raises, the folder is removed and ``out``,
+    new or earlier, is left as it was."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)  # mkdtemp makes 0700 folders; these are ordinary outputs
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def replace_dir(new: Path, out: Path, swap: Callable[[Path, Path], bool] | None = None) -> None:
+    """Put the finished folder ``new`` at ``out``. An earlier ``out`` is exchanged with ``new`` in one
+    atomic step where the system can (``swap``, default ``exchange``), so ``out`` is whole at every
+    moment; else it is renamed aside first (``out`` is missing for that moment) and put back if the
+    move fails."""
+    if not out.exists():
+        new.rename(out)
+    elif (swap or exchange)(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now names the earlier folder
+    else:
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        try:
+            new.rename(out)
+        except BaseException:
+            old.rename(out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2`` with ``RENAME_EXCHANGE``); False, with nothing
+    changed, where the C library or the file system has no such call."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return done == 0

@@ -14,8 +14,6 @@ on scenarios (``lab run`` / lab/curve.py do).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +23,7 @@ import torch
 
 from lab import tracking, tune_data
 from lab.errors import BadInput
+from lab.io import folder_in_place
 from lab.lora import lora_model, mean_loss, pick_device, pick_precision, seed_everything, train
 from lab.models import hfload
 from lab.types import Contract
@@ -99,22 +98,9 @@ def check_out(out: Path) -> None:
 
 def save_adapter(model: Any, out: Path, summary: TuneSummary) -> None:
     """Save the adapter and ``tune.json`` into a temporary folder, then put it in place of ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with folder_in_place(out) as tmp:
         model.save_pretrained(str(tmp))
         (tmp / SUMMARY_FILE).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            out.rename(old / out.name)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def check_data(data_dir: str | Path) -> None:
