@@ -59,26 +59,6 @@ def folder_in_place(out: str | Path) -> Iterator[Path]:
         raise
 
 
-def replace_dir(new: Path, out: Path, swap: Callable[[Path, Path], bool] | None = None) -> None:
-    """Put the finished folder ``new`` at ``out``. An earlier ``out`` is exchanged with ``new`` in one
-    atomic step where the system can (``swap``, default ``exchange``), so ``out`` is whole at every
-    moment; else it is renamed aside first (``out`` is missing for that moment) and put back if the
-    move fails."""
-    if not out.exists():
-        new.rename(out)
-    elif (swap or exchange)(new, out):
-        shutil.rmtree(new, ignore_errors=True)  # ``new`` now names the earlier folder
-    else:
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-        try:
-            new.rename(out)
-        except BaseException:
-            old.rename(out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-
-
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 
 
@@ -90,3 +70,22 @@ def exchange(a: Path, b: Path) -> bool:
         return False
     done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return done == 0
+
+
+def replace_dir(new: Path, out: Path, swap: Callable[[Path, Path], bool] = exchange) -> None:
+    """Put the finished folder ``new`` at ``out``. An earlier ``out`` is exchanged with ``new`` in one
+    atomic step where the system can (``swap``), so ``out`` is whole at every moment; else it is
+    renamed aside first (``out`` is missing for that moment) and put back if the move fails."""
+    if not out.exists():
+        new.rename(out)
+    elif swap(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now names the earlier folder
+    else:
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        try:
+            new.rename(out)
+        except BaseException:
+            old.rename(out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)

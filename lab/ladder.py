@@ -18,7 +18,6 @@ from pydantic import Field, model_validator
 from lab import figures, tracking
 from lab.agent import AgentSettings
 from lab.errors import BadInput
-from lab.models.gateway import check_model
 from lab.run import RunConfig, RunSummary, resolve, run_suite
 from lab.scenarios import load_scenarios
 from lab.strategies import DEFAULT_TRAIN
@@ -232,13 +231,13 @@ def rung_from(summary: RunSummary) -> Rung:
     )
 
 
-def check_ladder_options(model: str, suite: Path, target: float, epsilon: float) -> None:
-    """Check the arguments before any run is opened."""
+def check_ladder_options(suite: Path, target: float, epsilon: float) -> None:
+    """Check the ladder's own arguments before any run is opened (the model and the suite runs'
+    options: ``lab.run.resolve``)."""
     if not 0.0 <= target <= 1.0:
         raise BadInput("--target", f"must lie in [0, 1], not {target}")
     if not 0.0 <= epsilon <= 1.0:
         raise BadInput("--epsilon", f"must lie in [0, 1], not {epsilon}")
-    check_model(model)
     if not load_scenarios(suite):
         raise BadInput(str(suite), "the suite has no scenarios")
 
@@ -275,7 +274,7 @@ def run_ladder(
         The parent run id, the rungs and the decision (also logged to the parent run with a figure).
     """
     suite = Path(suite)
-    check_ladder_options(model, suite, target, epsilon)
+    check_ladder_options(suite, target, epsilon)
     experiment = experiment or suite.stem
     params = dict(model=model, suite=str(suite), target=target, epsilon=epsilon, limit=limit, trials=trials)
     params |= {"strategies": ",".join(strategies), "seed": seed}
