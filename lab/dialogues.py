@@ -185,16 +185,15 @@ def whose_orders(d: Draft) -> list:
 
 @spec("error_recovery", "cancel_order")
 def too_late_to_cancel(d: Draft) -> list:
-    if d.wants("why"):  # delivered: the way forward is a return
+    if d.wants("why"):  # delivered: the way forward is a return, of an item only the order shows
         o = d.order("delivered")
         line = d.item(o)
-        after = call(
-            "start_return", order_id=o["id"], sku=line["sku"], reason=d.choose("why", RETURN_REASONS)
-        )
+        back = call("start_return", order_id=o["id"], sku=line["sku"], reason=d.choose("why", RETURN_REASONS))
+        after = calls(call("get_order", order_id=o["id"]), back, ordered=True)
     else:  # on its way: the way forward is tracking it
         o = d.order("shipped")
-        after = call("track_shipment", order_id=o["id"])
-    return [calls(call("cancel_order", error="not_allowed", order_id=o["id"])), calls(after)]
+        after = calls(call("track_shipment", order_id=o["id"]))
+    return [calls(call("cancel_order", error="not_allowed", order_id=o["id"])), after]
 
 
 def _wrong_number(d: Draft) -> str:
