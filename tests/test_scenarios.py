@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from pack_seeds import FEW, SEEDS
 from typer.testing import CliRunner
 
 from lab.catalog import load_catalog
@@ -30,8 +31,6 @@ from lab.types import CATEGORIES, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog("tools")
-SEEDS = st.integers(min_value=0, max_value=2**31)
-FEW = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def rows(scenarios: list[Scenario]) -> list[dict]:
