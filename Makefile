@@ -12,7 +12,7 @@ TEST    := scenarios/test.jsonl
 # Trials in flight: the local engine batches up to 32 requests, and 64 trials keep its batches full.
 CONCURRENCY ?= 64
 
-.PHONY: install test test-fast lint suite ui scenarios ladder train-run export pipeline bench clean
+.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench clean
 
 install: $(STAMP)
 
@@ -37,6 +37,13 @@ suite: install
 
 ui: install
 	$(LAB) ui
+
+# A team's MLflow server: PostgreSQL (Debian's package, installed if missing) and mlflow server on 127.0.0.1.
+team-server: install
+	$(LAB) team-server start --dir .team-server
+
+team-server-stop: install
+	$(LAB) team-server stop --dir .team-server
 
 scenarios: install
 	$(LAB) scenarios generate --seed 7 --out scenarios

@@ -15,6 +15,7 @@ from lab.cli import ladder as _ladder
 from lab.cli import pipeline as _pipeline
 from lab.cli import run as _run
 from lab.cli import scenarios as _scenarios
+from lab.cli import server as _server
 from lab.cli import strategies as _strategies
 from lab.cli import tools as _tools
 from lab.cli import tune as _tune
@@ -24,6 +25,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split
 app.add_typer(_tools.app, name="tools")
 app.add_typer(_strategies.app, name="strategies")
 app.add_typer(_scenarios.app, name="scenarios")
+app.add_typer(_server.app, name="team-server")
 app.command("compare")(_compare.compare_command)
 app.command("tune")(_tune.tune_command)
 app.command("curve")(_curve.curve_command)
