@@ -110,7 +110,7 @@ def test_a_missing_or_blank_system_prompt_file_is_bad_input(tmp_path, content):
     ],
 )
 def test_clarifying_question_uses_words_from_the_argument(argument, words):
-    question = clarifying_question(argument)
+    question = clarifying_question(argument, DOMAIN.field_words)
     assert words in question and question.endswith("?")
 
 
