@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput
 from lab.families import SPLITS, Family
 from lab.scenarios import check_scenario
@@ -28,12 +29,13 @@ SPLIT_SIZES = {"train": 540, "dev": 108, "test": 216}
 CATEGORY_WEIGHTS = {"single_call": 2}  # every other category weighs 1
 
 
-def generate(seed: int, domain: Domain) -> dict[str, list[Scenario]]:
+def generate(seed: int, domain: Domain | None = None) -> dict[str, list[Scenario]]:
     """Generate the three splits.
 
     Args:
         seed: the seed; the same seed gives the same scenarios, byte for byte.
-        domain: the domain whose generator drafts the scenarios and whose catalog checks them.
+        domain: the domain whose generator drafts the scenarios and whose catalog checks them
+            (default: the default domain, ``lab.domain.DEFAULT_DOMAIN``).
 
     Returns:
         ``{"train": [...], "dev": [...], "test": [...]}``, ids ``<split>-NNNN``.
@@ -41,6 +43,7 @@ def generate(seed: int, domain: Domain) -> dict[str, list[Scenario]]:
     Raises:
         BadInput: at ``--domain``, when the domain has no generator.
     """
+    domain = domain or load_domain(DEFAULT_DOMAIN)
     if domain.generator is None:
         raise BadInput("--domain", f"domain {domain.name} has no scenario generator; write its packs by hand")
     table = domain.generator.families()
