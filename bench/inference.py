@@ -31,10 +31,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network: lit
 import litellm  # noqa: E402
 import torch  # noqa: E402
 
-from lab.catalog import load_catalog  # noqa: E402
+from lab.domain import load_domain  # noqa: E402
 from lab.io import merge_json  # noqa: E402
 from lab.models import hfload, local, toolformat  # noqa: E402
-from lab.strategies import INSTRUCTED_PROMPT  # noqa: E402
 
 MODEL = "smollm2-135m"
 USERS = [
@@ -76,7 +75,8 @@ USERS = [
 def dialogues(count: int) -> list[list[dict]]:
     """``count`` dialogues: the instructed system prompt and one distinct user turn each."""
     users = [USERS[i % len(USERS)] + ("" if i < len(USERS) else f" (#{i})") for i in range(count)]
-    return [[{"role": "system", "content": INSTRUCTED_PROMPT}, {"role": "user", "content": u}] for u in users]
+    system = {"role": "system", "content": load_domain("shop").instructed_prompt}
+    return [[system, {"role": "user", "content": u}] for u in users]
 
 
 def ask(messages: list[dict], tools: list[dict], max_tokens: int, batching: bool) -> litellm.ModelResponse:
@@ -126,7 +126,7 @@ def measure(requests: int, concurrency: int, max_tokens: int, cold: bool) -> dic
     engine = local.get_engine(MODEL)
     result["load_seconds_warm_cache"] = round(time.perf_counter() - started, 2)
     local.register()
-    tools = load_catalog("tools").schemas()
+    tools = load_domain("shop").catalog.schemas()
     batch = dialogues(requests)
     ask([{"role": "user", "content": "Hello"}], [], 2, batching=False)  # warm-up, no shared prefix cached
     load_before = os.getloadavg()[0]

@@ -5,16 +5,16 @@ Each function's signature (``Annotated`` pydantic types, defaults) and Google do
 (first paragraph = tool description, ``Args:`` = parameter descriptions) generate its
 schema; nothing is written by hand. A parameter named ``db`` is the injected database and
 is not part of the schema. Arguments are validated as the JSON the model sent, strictly
-(no "2" for 2), after each type's own canonicalisation ("a1234" -> "A-1234").
+(no "2" for 2), after each type's own canonicalisation (an id type may accept "x12" for "X-12").
 
 Tools report business-rule failures by raising ``ToolError``; ``Catalog.call`` turns that,
 bad arguments and any unexpected exception into a structured error result and never
-raises. This module knows no domain: the shop lives in ``tools/``.
+raises. This module knows no domain: a domain (``lab.domain``) gives its catalog; the shop's is
+in ``tools/shop/``.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import re
@@ -25,7 +25,6 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError, create_model
 from pydantic_core import to_jsonable_python
 
-from lab.errors import BadInput
 from lab.types import Arguments, ExpectedCall
 
 DB_PARAMETER = "db"
@@ -246,7 +245,7 @@ class Catalog:
         return [arg for arg, prop in props.items() if prop.get("type") == "string" and test(prop)]
 
     def canonical(self, name: str, argument: str, value: str) -> JsonValue | None:
-        """``value`` as ``argument``'s canonical JSON value ("order 1234" -> "A-1234"), or None if invalid."""
+        """``value`` as ``argument``'s canonical JSON value (its type's one form), or None if invalid."""
         key = (name, argument)
         if key not in self._adapters:
             self._adapters[key] = TypeAdapter(self._models[name].model_fields[argument].rebuild_annotation())
@@ -258,7 +257,7 @@ class Catalog:
     def validate(self, name: str, arguments: Any) -> tuple[Arguments | None, Arguments | None]:
         """(canonical arguments with defaults filled in, None), or (None, an error result).
 
-        Canonical means after each type's canonicalisation, as JSON values: ids like "A-1234",
+        Canonical means after each type's canonicalisation, as JSON values: ids in their one form,
         dates as ISO strings, enum values as their strings, numbers as numbers.
         """
         parsed, error = self._parse(name, arguments)
@@ -322,15 +321,3 @@ def _validation_error(exc: ValidationError, accepted: list[str]) -> dict[str, Js
     code, argument, _ = problems[0]
     return tool_error(code, "; ".join(p[2] for p in problems), argument)
 
-
-def load_catalog(spec: str = "tools") -> Catalog:
-    """Import ``module`` (or ``module:ATTRIBUTE``) and return its ``CATALOG`` (or ATTRIBUTE)."""
-    module_name, _, attribute = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BadInput("--catalog", f"cannot import {module_name!r}: {exc}") from exc
-    catalog = getattr(module, attribute or "CATALOG", None)
-    if not isinstance(catalog, Catalog):
-        raise BadInput("--catalog", f"{spec!r} has no Catalog named {attribute or 'CATALOG'}")
-    return catalog

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from lab import tracking, tune_data  # noqa: E402
+from lab.domain import DEFAULT_DOMAIN  # noqa: E402
 from lab.errors import BadInput  # noqa: E402
 from lab.io import atomic_write_text  # noqa: E402
 from lab.run import RunConfig, resolve, run_suite  # noqa: E402
@@ -148,6 +149,7 @@ def curve(
     limit: int | None = None,
     concurrency: int = 1,
     seed: int = 0,
+    domain: str = DEFAULT_DOMAIN,
     **tune_options,
 ) -> Curve:
     """Tune on nested subsets of ``data_dir`` and run each tuned model on ``suite``.
@@ -162,6 +164,7 @@ def curve(
         with_base: also run the untuned base model (the n=0 point).
         limit, concurrency: passed to the suite runs.
         seed: the shuffle and tuning seed (the same for every size, so subsets are nested).
+        domain: the domain (name or module path) the suite runs on.
         tune_options: epochs, lr, rank, alpha, batch_size... for lab.tune.tune.
     """
     rows = tune_data.read_rows(tune_data.data_file(data_dir, "hf", "train"))
@@ -170,9 +173,10 @@ def curve(
     strategy = strategy or export_strategy(data_dir)
     out, chosen = Path(out_dir), usable_sizes(sizes, len(rows))
     params = {"base_model": base, "data": str(data_dir), "suite": str(suite), "strategy": strategy,
-              "sizes": ",".join(map(str, chosen)), "seed": seed, "limit": limit, **tune_options}  # fmt: skip
+              "sizes": ",".join(map(str, chosen)), "seed": seed, "limit": limit, "domain": domain,
+              **tune_options}  # fmt: skip
     config = RunConfig(model=base, strategy=strategy, suite=Path(suite), limit=limit, concurrency=concurrency,
-                       seed=seed)  # fmt: skip
+                       seed=seed, domain=domain)  # fmt: skip
     resolve(config)  # the suite runs' checks (--limit, --concurrency), before any run is opened
     parent = tracking.start_run(Path(suite).stem, params, {"lab.kind": "curve"}, run_name=f"curve {base}")
     config = replace(config, parent_run_id=parent.run_id, tags={"lab.curve_run": parent.run_id})

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from lab.catalog import tool_content
+from lab.domain import load_domain
 from lab.strategies import ask_for
 from lab.types import Expect, ExpectedCall, MadeCall, Scenario, Trace, TurnScore, TurnTrace
 
@@ -140,7 +141,8 @@ def gold_turn(scenario: Scenario, index: int, results: list[Any], weight: int) -
     """The gold assistant behaviour of one turn (without the user message or a closing reply)."""
     expect = scenario.turns[index].expect
     if expect.kind == "clarify":
-        return [{"role": "assistant", "content": ask_for(expect.clarify), "weight": weight}]
+        question = ask_for(expect.clarify, load_domain(scenario.domain).field_words)
+        return [{"role": "assistant", "content": question, "weight": weight}]
     if expect.kind == "no_call":
         return [{"role": "assistant", "content": NO_CALL_REPLY, "weight": weight}]
     return calls_messages(_with_results(gold_groups(expect), results), f"call_{index}", weight)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import dataset, tracking
-from lab.catalog import Catalog, load_catalog
+from lab.catalog import Catalog
+from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput
 from lab.examples import Example
 from lab.graph import AgentSettings, Run
@@ -40,7 +41,7 @@ class RunSource:
     suite_sha256: str
     records: list[ResultRecord]
     scenarios: dict[str, Scenario]
-    catalog: str = "tools"
+    domain: str = DEFAULT_DOMAIN
     system_prompt: str = ""
     train_file: Path = DEFAULT_TRAIN
 
@@ -104,7 +105,7 @@ def load_source(run_id: str) -> RunSource:
         suite_sha256=sha,
         records=records,
         scenarios=scenarios,
-        catalog=params.get("catalog") or "tools",
+        domain=params.get("domain") or DEFAULT_DOMAIN,
         system_prompt=params.get("system_prompt", ""),
         train_file=Path(params.get("train_file") or DEFAULT_TRAIN),
     )
@@ -144,7 +145,12 @@ def write_tree(folder: Path, rows: dict[str, dict[str, list[dict]]], manifest: E
 
 
 def export_run(
-    run_id: str, out_dir: Path | str, include_passing: float = 0.0, from_passing: bool = False, seed: int = 0
+    run_id: str,
+    out_dir: Path | str,
+    include_passing: float = 0.0,
+    from_passing: bool = False,
+    seed: int = 0,
+    domain_spec: str | None = None,
 ) -> ExportSummary:
     """Export a train-split run as fine-tuning data in both formats, with a manifest.
 
@@ -154,6 +160,7 @@ def export_run(
         include_passing: share of correct turns to add to the failing ones.
         from_passing: distillation: examples from correct turns only (a strong model's run).
         seed: seeds the sample of correct turns and the train/val family split.
+        domain_spec: the domain (``--domain``); it must be the run's (default: the run's).
 
     Raises:
         BadInput: a bad option, an unknown or non-train run, or an example that breaks a format.
@@ -163,10 +170,14 @@ def export_run(
     check_out_dir(out)
     source = load_source(run_id)
     check_train_split(source)
-    catalog = load_catalog(source.catalog)
+    domain = load_domain(source.domain)
+    asked = load_domain(domain_spec) if domain_spec is not None else domain
+    if asked.name != domain.name:
+        raise BadInput("--domain", f"run {run_id} ran on domain {domain.name}, not {asked.name}")
+    catalog = domain.catalog
     prompt = source.system_prompt or None
     strategy = make_strategy(
-        source.strategy, catalog, system_prompt_file=prompt, train_file=source.train_file
+        source.strategy, domain, system_prompt_file=prompt, train_file=source.train_file
     )
     turns, failing, passing = dataset.select_turns(source.records, include_passing, from_passing, seed)
     candidates = dataset.build_examples(source.scenarios, catalog, agent_system(strategy, catalog), turns)

@@ -1,7 +1,7 @@
 """Phrasing families: named, split-assigned sets of templates for one (category, intent).
 
-``families()`` reads the template tables of ``lab.phrases_single`` and
-``lab.phrases_dialogue`` and gives every family a stable name (``cancel_order/angry-2``:
+``families(tables)`` reads a domain's template tables (``{(category, intent): [(register,
+*templates), ...]}``) and gives every family a stable name (``track_parcel/angry-2``:
 intent, register, running number) and exactly one split. Within a category, each
 (category, intent) group of three or more families is spread over the splits by a
 rotating pattern, so a group always has a test family; groups of two follow a rotating
@@ -11,9 +11,8 @@ list of split pairs. The assignment depends only on the table order, never on a 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-from lab import phrases_dialogue, phrases_single
 
 SPLITS = ("train", "dev", "test")
 _PATTERN = (
@@ -65,19 +64,28 @@ class Family:
     meta: tuple[tuple[str, str], ...] = ()
 
 
-def families() -> list[Family]:
-    """Every family of both template tables, named and assigned to a split, in table order."""
+Table = Mapping[tuple[str, str], Sequence[Sequence[str]]]
+
+
+def families(tables: Iterable[Table], meta_keys: Mapping[str, Sequence[str]] | None = None) -> list[Family]:
+    """Every family of the template tables, named and assigned to a split, in table order.
+
+    Args:
+        tables: the domain's template tables, each ``{(category, intent): [(register, *templates)]}``.
+        meta_keys: per category, the names of the values an entry gives between its register and
+            its templates (the shop's knowledge entries: ``("article", "query")``).
+    """
     numbers: Counter[tuple[str, str]] = Counter()
     groups_seen: Counter[str] = Counter()
     out: list[Family] = []
-    for (category, intent), entries in [*phrases_single.TABLE.items(), *phrases_dialogue.TABLE.items()]:
+    for (category, intent), entries in [item for table in tables for item in table.items()]:
         splits = _group_splits(len(entries), groups_seen[category])
         groups_seen[category] += 1
+        keys = tuple((meta_keys or {}).get(category, ()))
         for entry, split in zip(entries, splits, strict=True):
-            register, rest = entry[0], entry[1:]
-            meta: tuple[tuple[str, str], ...] = ()
-            if category == "knowledge":
-                meta, rest = (("article", rest[0]), ("query", rest[1])), rest[2:]
+            register, rest = entry[0], tuple(entry[1:])
+            meta = tuple(zip(keys, rest, strict=False))
+            rest = rest[len(keys) :]
             numbers[(intent, register)] += 1
             name = f"{intent}/{register}-{numbers[(intent, register)]}"
             out.append(Family(name, category, intent, register, tuple(rest), split, meta))

@@ -153,7 +153,8 @@ def check_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     if missing is None and _may_retry(run, state["retries"], state["steps"]):
         return {"pending": pending, "retries": state["retries"] + 1}
     if missing is not None:
-        reply, reason = clarifying_question(_argument(missing.problem)), "not run: asking the customer first"
+        question = clarifying_question(_argument(missing.problem), run.strategy.field_words)
+        reply, reason = question, "not run: asking the customer first"
     else:
         reply, reason = GIVE_UP_REPLY, "not run: the workflow gave up on this message"
     messages = [_run_or_report(run, _block(p, reason)) for p in pending]

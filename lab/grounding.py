@@ -4,8 +4,9 @@ The agent is told to "use ids exactly as the customer wrote them or as a tool re
 invent an id". The workflow strategy makes that rule a constraint of decoding (``lab.models.guide``):
 for every argument that takes a copied value (a string with a pattern, ``Catalog.copied``), the
 allowed values are the canonical forms of what the customer wrote and the tools returned that are
-valid for it ("order 1234" -> "A-1234"). An argument that nothing in the dialogue fits may not be
-written at all, so a call that needs it lacks it, and the workflow asks the customer for it.
+valid for it (as the argument's type canonicalises them, e.g. "x12" -> "X-12"). An argument that
+nothing in the dialogue fits may not be written at all, so a call that needs it lacks it, and the
+workflow asks the customer for it.
 
 Dates (arguments with ``format: date``) may only be ones the customer named, resolved against the
 scenario's today: "until tomorrow", "for 18 days", "for the next two weeks", "in three weeks", "until

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from lab import figures, tracking
 from lab.agent import AgentSettings
+from lab.domain import DEFAULT_DOMAIN
 from lab.errors import BadInput
 from lab.run import RunConfig, RunSummary, resolve, run_suite
 from lab.scenarios import load_scenarios
@@ -257,6 +258,7 @@ def run_ladder(
     train_file: Path | str = DEFAULT_TRAIN,
     settings: AgentSettings | None = None,
     on_rung: Callable[[Rung], None] | None = None,
+    domain: str = DEFAULT_DOMAIN,
 ) -> LadderResult:
     """Climb the strategies in order, each a child run of one parent run; stop once the target is met.
 
@@ -269,6 +271,7 @@ def run_ladder(
         strategies: the rungs, in order.
         train_file: the train scenarios few_shot draws its examples from.
         on_rung: called with each rung as it finishes.
+        domain: the domain (name or module path) every rung runs on.
 
     Returns:
         The parent run id, the rungs and the decision (also logged to the parent run with a figure).
@@ -277,9 +280,9 @@ def run_ladder(
     check_ladder_options(suite, target, epsilon)
     experiment = experiment or suite.stem
     params = dict(model=model, suite=str(suite), target=target, epsilon=epsilon, limit=limit, trials=trials)
-    params |= {"strategies": ",".join(strategies), "seed": seed}
+    params |= {"strategies": ",".join(strategies), "seed": seed, "domain": domain}
     base = RunConfig(model=model, strategy=strategies[0], suite=suite, limit=limit, trials=trials,
-                     concurrency=concurrency, seed=seed)  # fmt: skip
+                     concurrency=concurrency, seed=seed, domain=domain)  # fmt: skip
     resolve(base)  # --limit, --trials, --concurrency as every rung checks them, before any run is opened
     parent = tracking.start_run(experiment, params, {"lab.kind": "ladder"}, run_name=f"ladder {model}")
     base = replace(base, experiment=experiment, parent_run_id=parent.run_id, train_file=Path(train_file))

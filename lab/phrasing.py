@@ -1,8 +1,8 @@
-"""How people write: entity formats, typos, casing and relative dates, all seeded.
+"""How people write: typos, casing, phones, emails, amounts and relative dates, all seeded.
 
 ``render`` fills a phrasing template's slots and applies the register's noise (typos,
-casing) to the template's own words only, never to the slot values, so an order number
-or an email stays exactly what the gold call expects. The ``say_*`` helpers turn a
+casing) to the template's own words only, never to the slot values, so an id or an
+email stays exactly what the gold call expects. The ``say_*`` helpers turn a
 canonical value into one of the ways a customer would write it; date helpers return the
 phrase together with the ISO date it means on the scenario clock. No wall clock, no
 global randomness: every choice comes from the ``random.Random`` passed in.
@@ -25,21 +25,13 @@ _NOISE = {
 }
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_COUNTRY_NAMES = {
-    "US": ("US", "USA", "United States"),
-    "GB": ("GB", "UK", "United Kingdom"),
-    "DE": ("DE", "Germany"),
-    "FR": ("FR", "France"),
-    "NL": ("NL", "Netherlands"),
-    "CA": ("CA", "Canada"),
-}
 
 
 def render(template: str, slots: dict[str, str], register: str, rng: random.Random) -> str:
     """Fill ``template``'s ``{slots}`` and add the register's typos and casing to its literal words.
 
     Args:
-        template: text with ``{name}`` slots, e.g. ``"cancel {order} pls"``.
+        template: text with ``{name}`` slots, e.g. ``"where is {thing} pls"``.
         slots: the text for each slot, already in the format the customer uses.
         register: one of ``REGISTERS``; decides how noisy the text is.
         rng: the scenario's random source.
@@ -88,13 +80,6 @@ def _typo(literals: list[str], rng: random.Random) -> list[str]:
 # --------------------------------------------------------------------------- entity formats
 
 
-def say_order(order_id: str, rng: random.Random) -> str:
-    """An order id as customers write it: ``#A-1234``, ``a1234``, ``order 1234``..."""
-    n = order_id.split("-")[1]
-    forms = (f"#A-{n}", f"A-{n}", f"a{n}", f"A{n}", f"order {n}", f"order #{n}", f"#{n}", f"a-{n}")
-    return rng.choice(forms)
-
-
 def say_phone(phone: str, rng: random.Random) -> str:
     """A US phone number ``+1AAABBBCCCC`` with or without separators."""
     a, b, c = phone[2:5], phone[5:8], phone[8:]
@@ -106,10 +91,6 @@ def say_email(email: str, rng: random.Random) -> str:
     """An email, now and then with a capitalised first letter."""
     return email[0].upper() + email[1:] if rng.random() < 0.2 else email
 
-
-def say_sku(sku: str, rng: random.Random) -> str:
-    """A SKU in upper or lower case."""
-    return sku.lower() if rng.random() < 0.3 else sku
 
 
 def say_quantity(quantity: int, rng: random.Random) -> str:
@@ -124,12 +105,6 @@ def say_amount(amount: float, rng: random.Random) -> str:
         text = text[:-3]
     return rng.choice((f"${text}", f"{text} dollars", f"{text} USD", f"${text}"))
 
-
-def say_address(address: dict, rng: random.Random) -> str:
-    """A postal address on one line, the country as a code or a name."""
-    country = rng.choice(_COUNTRY_NAMES[address["country"]])
-    sep = rng.choice((", ", " "))
-    return f"{address['street']}, {address['city']}{sep}{address['postal_code']}, {country}"
 
 
 # --------------------------------------------------------------------------- dates

@@ -74,6 +74,7 @@ def _suite_run(
             limit=limit,
             concurrency=config.concurrency,
             seed=config.seed,
+            domain=config.domain,
             tags={"pipeline": "1"},
         )
     )
@@ -88,6 +89,7 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         limit=config.dev_limit,
         concurrency=config.concurrency,
         seed=config.seed,
+        domain=config.domain,
     )
     best = ladder.decision.best
     strategy = best.strategy if best else config.tune_strategy
@@ -95,7 +97,8 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
     # purpose: prompt length dominates training and inference cost on a CPU.
     train = _suite_run(config, config.model, config.tune_strategy, config.train, config.train_limit)
     exported = export_run(
-        train.run_id, config.out / "data", include_passing=config.include_passing, seed=config.seed
+        train.run_id, config.out / "data", include_passing=config.include_passing, seed=config.seed,
+        domain_spec=config.domain,
     )
     tuned_adapter = tune(
         config.out / "data",

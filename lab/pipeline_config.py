@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import tune_data
+from lab.domain import DEFAULT_DOMAIN
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,4 @@ class PipelineConfig:
     concurrency: int = 64  # keeps the local engine's batches of 32 full while trials wait on tools
     epochs: int = tune_data.EPOCHS
     seed: int = 0
+    domain: str = DEFAULT_DOMAIN

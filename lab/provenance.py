@@ -32,7 +32,7 @@ def run_params(config: RunConfig, sha: str, scenarios: int) -> dict[str, Any]:
         "limit": config.limit,
         "concurrency": config.concurrency,
         "scenarios": scenarios,
-        "catalog": config.catalog,
+        "domain": config.domain,
         "system_prompt": str(prompt) if prompt else "",
         "max_steps": config.settings.max_steps,
         "timeout_s": config.settings.timeout_s,

@@ -22,7 +22,8 @@ from typing import Any
 
 from lab import figures, report, results, tracking
 from lab.agent import AgentSettings, run_scenario
-from lab.catalog import Catalog, load_catalog
+from lab.catalog import Catalog
+from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput
 from lab.graph import DEFAULT_TIMEOUT_S
 from lab.io import atomic_write_text
@@ -54,7 +55,7 @@ class RunConfig:
     resume: str | None = None
     system_prompt: Path | None = None
     seed: int = 0
-    catalog: str = "tools"
+    domain: str = DEFAULT_DOMAIN
     train_file: Path = DEFAULT_TRAIN
     parent_run_id: str | None = None
     settings: AgentSettings = field(default_factory=AgentSettings)
@@ -165,13 +166,14 @@ def _same(given: Any, stored: Any) -> bool:
 def prepare(config: RunConfig) -> Plan:
     """Resolve the config, load suite, catalog and strategy, and open or reopen the run."""
     config = resolve(config)
-    catalog = load_catalog(config.catalog)
+    domain = load_domain(config.domain)
+    catalog = domain.catalog
     scenarios = load_suite(config.suite, catalog)[: config.limit]
     if not scenarios:
         raise BadInput(str(config.suite), "the suite has no scenarios")
     sha = suite_sha256(config.suite)
     strategy = make_strategy(
-        config.strategy, catalog, system_prompt_file=config.system_prompt, train_file=config.train_file
+        config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file
     )
     if config.resume:
         run = tracking.find_run(config.resume, where="--resume")

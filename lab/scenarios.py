@@ -4,7 +4,7 @@
 the first problem: unreadable or non-UTF-8 bytes, a line over 1 MB, bad JSON, a line that
 does not fit the ``Scenario`` contract, a duplicate id, or an empty file. ``validate_file``
 reports every problem of a file instead, and also checks each scenario against a tool
-catalog: known tools, gold arguments valid for the tool's schema, well-formed turn
+catalog: the same domain, known tools, gold arguments valid for the tool's schema, well-formed turn
 expectations, and a replay of the gold calls on the fixture in which tools fail exactly
 where ``ExpectedCall.error`` says, with that code. ``load_suite`` (what a run reads) does
 both and raises on the first problem. Blank lines are skipped. Nothing here
@@ -22,6 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from lab.catalog import Catalog, error_code
+from lab.domain import domain_problem
 from lab.errors import BadInput
 from lab.types import Scenario
 
@@ -122,7 +123,10 @@ def _scenario(text: str) -> Scenario | str:
 
 
 def check_scenario(scenario: Scenario, catalog: Catalog) -> list[str]:
-    """Problems of a well-formed scenario against a catalog (empty when there are none)."""
+    """Problems of a well-formed scenario against a catalog (empty when there are none); a scenario
+    for another domain than the catalog's has only that problem."""
+    if (wrong_domain := domain_problem(scenario.domain, catalog.name)) is not None:
+        return [wrong_domain]
     problems = []
     for t, turn in enumerate(scenario.turns, 1):
         expect = turn.expect

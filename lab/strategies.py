@@ -16,15 +16,18 @@ A ``Strategy`` is a system prompt plus two workflow switches read by ``lab.agent
   dialogue showed them, dates only as the customer named them, and a turn's first call on a tool
   that takes what the customer just gave (``lab.grounding``, ``lab.models.guide``).
 
-A user's own system prompt file replaces the instruction text of any strategy. This module
-builds prompts; it does not call models or run the graph.
+The instruction texts and the clarify words are the domain's (``lab.domain.Domain``). A user's own
+system prompt file replaces the instruction text of any strategy. This module builds prompts; it
+does not call models or run the graph.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from lab.errors import BadInput
@@ -33,26 +36,10 @@ from lab.types import CATEGORIES, Clarify, Expect, Scenario
 
 if TYPE_CHECKING:
     from lab.catalog import Catalog
+    from lab.domain import Domain
 
 DEFAULT_TRAIN = Path("scenarios/train.jsonl")
 RESULT_CHARS = 160
-
-ZERO_SHOT_PROMPT = "You are a customer-service agent for an online shop; use the tools to help the customer."
-
-INSTRUCTED_PROMPT = """\
-You are a customer-service agent for an online shop. You help customers by calling the shop's tools.
-Rules:
-- Call a tool only when the request needs shop data or an action. Answer greetings, thanks and small talk \
-in plain text, without any tool call.
-- Never guess a required detail (order number, customer id, email, phone, sku, amount, date, address). \
-If the customer has not given it, ask for it in one short question and make no call.
-- Use ids exactly as the customer wrote them or as a tool returned them; never invent an id.
-- For questions about rules or policies (returns, refunds, shipping, subscriptions), use the policy search \
-tool and answer from what it returns.
-- Do only what was asked: no refunds, credits, tickets or escalations unless the customer asks for them.
-- Make independent calls together; when one call needs another's result, make them one after the other.
-- If a tool returns an error, read it and fix the call or ask the customer; never repeat a failing call.
-- After the calls, confirm in one or two sentences what was done, naming the ids involved."""
 
 DESCRIPTIONS = {
     "zero_shot": "the tool catalog and a one-line instruction",
@@ -72,12 +59,14 @@ class Strategy:
         system_prompt: the system message of every model request.
         check_calls: validate each proposed call against the catalog before it runs.
         max_retries: how often per turn the model may fix rejected calls (``check_calls`` only).
+        field_words: the domain's words for arguments its clarifying questions name.
     """
 
     name: str
     system_prompt: str
     check_calls: bool = False
     max_retries: int = 0
+    field_words: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
 
 def list_strategies() -> dict[str, str]:
@@ -93,7 +82,7 @@ def check_name(name: str, option: str = "--strategy") -> None:
 
 def make_strategy(
     name: str,
-    catalog: Catalog,
+    domain: Domain,
     *,
     system_prompt_file: Path | str | None = None,
     train_file: Path | str = DEFAULT_TRAIN,
@@ -104,7 +93,8 @@ def make_strategy(
 
     Args:
         name: one of ``list_strategies()``.
-        catalog: the tool catalog (few-shot examples replay their gold calls through it).
+        domain: the domain: its prompts, clarify words and catalog (few-shot examples replay
+            their gold calls through it).
         system_prompt_file: a user's system prompt, replacing the strategy's instruction text.
         train_file: scenarios to draw few-shot examples from; every one must be in the train split.
         k: number of few-shot examples (default: one per category).
@@ -114,15 +104,17 @@ def make_strategy(
         BadInput: unknown name (``--strategy``), unreadable prompt file, or non-train examples.
     """
     check_name(name)
-    base = ZERO_SHOT_PROMPT if name == "zero_shot" else INSTRUCTED_PROMPT
+    base = domain.zero_shot_prompt if name == "zero_shot" else domain.instructed_prompt
     if system_prompt_file is not None:
         base = read_system_prompt(system_prompt_file)
+    words = domain.field_words
     if name == "few_shot":
         examples = pick_examples(load_train(train_file), k)
-        return Strategy(name, f"{base}\n\n{render_examples(examples, catalog)}")
+        prompt = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
+        return Strategy(name, prompt, field_words=words)
     if name == "workflow":
-        return Strategy(name, base, check_calls=True, max_retries=max_retries)
-    return Strategy(name, base)
+        return Strategy(name, base, check_calls=True, max_retries=max_retries, field_words=words)
+    return Strategy(name, base, field_words=words)
 
 
 def read_system_prompt(path: Path | str) -> str:
@@ -164,13 +156,15 @@ def pick_examples(scenarios: list[Scenario], k: int) -> list[Scenario]:
     return picked[:k]
 
 
-def render_examples(examples: list[Scenario], catalog: Catalog) -> str:
-    """The examples as compact numbered transcripts under one heading."""
-    blocks = [f"Example {i}:\n{render_example(s, catalog)}" for i, s in enumerate(examples, start=1)]
+def render_examples(
+    examples: list[Scenario], catalog: Catalog, words: Mapping[str, str] | None = None
+) -> str:
+    """The examples as compact numbered transcripts under one heading (``words``: clarify words)."""
+    blocks = [f"Example {i}:\n{render_example(s, catalog, words)}" for i, s in enumerate(examples, start=1)]
     return "Worked examples of good behaviour:\n\n" + "\n\n".join(blocks)
 
 
-def render_example(scenario: Scenario, catalog: Catalog) -> str:
+def render_example(scenario: Scenario, catalog: Catalog, words: Mapping[str, str] | None = None) -> str:
     """One scenario's gold behaviour as a transcript: user lines, the agent's calls (in the local call
     syntax) with their results, and the agent's closing lines."""
     calls = [call for turn in scenario.turns for call in turn.expect.calls]
@@ -183,14 +177,14 @@ def render_example(scenario: Scenario, catalog: Catalog) -> str:
             lines.append(f"Agent: {render_calls([(call.name, call.arguments)])}")
             lines.append(f"Result: {_short(result)}")
         done += len(expect.calls)
-        lines.append(f"Agent: {_agent_line(turn.expect)}")
+        lines.append(f"Agent: {_agent_line(turn.expect, words)}")
     return "\n".join(lines)
 
 
-def _agent_line(expect: Expect) -> str:
+def _agent_line(expect: Expect, words: Mapping[str, str] | None = None) -> str:
     """What the agent says at the end of an example turn."""
     if expect.kind == "clarify":
-        return ask_for(expect.clarify)
+        return ask_for(expect.clarify, words)
     if expect.kind == "no_call":
         return "(answers in plain text, no tool call)"
     return "(confirms what was done, naming the ids)"
@@ -202,24 +196,24 @@ def _short(result: object) -> str:
     return text if len(text) <= RESULT_CHARS else text[: RESULT_CHARS - 3] + "..."
 
 
-def clarifying_question(argument: str) -> str:
-    """A question asking the customer for a missing argument, in words from its name.
-
-    ``order_id`` becomes "order number", ``postal_code`` "postal code", ``sku`` "product code (SKU)".
+def clarifying_question(argument: str, words: Mapping[str, str] | None = None) -> str:
+    """A question asking the customer for a missing argument, in the domain's ``words`` for it if it
+    has some, else in words from its name: ``customer_id`` becomes "customer number", ``postal_code``
+    "postal code".
     """
-    words = argument.removesuffix("_id").replace("_", " ")
+    phrase = argument.removesuffix("_id").replace("_", " ")
     if argument.endswith("_id"):
-        words += " number"
-    if argument == "sku":
-        words = "product code (SKU)"
-    return f"Could you please tell me the {words}?"
+        phrase += " number"
+    phrase = (words or {}).get(argument, phrase)
+    return f"Could you please tell me the {phrase}?"
 
 
-def ask_for(clarify: Clarify | None) -> str:
-    """The clarifying question a gold agent asks: about the missing argument, using one of its keywords."""
+def ask_for(clarify: Clarify | None, words: Mapping[str, str] | None = None) -> str:
+    """The clarifying question a gold agent asks: about the missing argument (in the domain's
+    ``words``), using one of its keywords."""
     if clarify is None:
-        return clarifying_question("details")
-    question = clarifying_question(clarify.field)
+        return clarifying_question("details", words)
+    question = clarifying_question(clarify.field, words)
     if any(keyword.lower() in question.lower() for keyword in clarify.keywords):
         return question
     return f"Could you please tell me your {clarify.keywords[0]}?"

@@ -90,11 +90,14 @@ class Scenario(Contract):
     """
 
     id: str = Field(min_length=1)
+    domain: str = Field(
+        "shop", min_length=1, description="the domain the scenario is for (lab.domain); left out: the shop"
+    )
     split: Split
     family: str = Field(min_length=1, description="phrasing family; never in two splits")
     category: Category
     intent: str = Field(min_length=1)
-    db: dict[str, JsonValue] = Field(description="fixture the catalog's Database is built from")
+    db: dict[str, JsonValue] = Field(description="fixture the domain's state is built from")
     turns: list[Turn] = Field(min_length=1)
 
 

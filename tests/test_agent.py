@@ -16,7 +16,7 @@ from lab.models.gateway import RetryPolicy
 from lab.models.oracle import Answer
 from lab.strategies import Strategy, make_strategy
 from lab.types import CATEGORIES, Scenario, Trace
-from tools import CATALOG
+from tools.shop import CATALOG, DOMAIN
 
 FAST = AgentSettings(max_steps=6, timeout_s=5, retry=RetryPolicy(max_retries=3, base_delay_s=0.0))
 
@@ -31,7 +31,7 @@ def key(name: str, arguments) -> str:
 
 
 def run(s: Scenario, model: str, strategy: str | Strategy = "instructed", **settings) -> Trace:
-    chosen = strategy if isinstance(strategy, Strategy) else make_strategy(strategy, CATALOG)
+    chosen = strategy if isinstance(strategy, Strategy) else make_strategy(strategy, DOMAIN)
     options = {**FAST.__dict__, **settings}
     return run_scenario(s, model=model, strategy=chosen, catalog=CATALOG, settings=AgentSettings(**options))
 
@@ -140,7 +140,7 @@ def test_workflow_asks_for_a_missing_required_argument_instead_of_calling(queue)
 def test_workflow_gives_up_after_its_retries(queue):
     model, enqueue = queue
     enqueue(*[Answer(calls=[("lookup_everything", "{}")])] * 2)
-    strategy = make_strategy("workflow", CATALOG, max_retries=1)
+    strategy = make_strategy("workflow", DOMAIN, max_retries=1)
     turn = run(SINGLE, model, strategy).turns[0]
     assert [(c.blocked, c.error) for c in turn.calls] == [(True, "unknown_tool")] * 2
     assert "sorry" in turn.reply.lower() and len(turn.model_calls) == 2

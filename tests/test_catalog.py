@@ -18,11 +18,10 @@ from pydantic import BaseModel, BeforeValidator, Field
 from schema_strategies import from_schema
 from typer.testing import CliRunner
 
-from lab.catalog import Catalog, ToolError, error_code, load_catalog, parse_docstring
+from lab.catalog import Catalog, ToolError, error_code, parse_docstring
 from lab.cli import app
-from lab.errors import BadInput
 from lab.types import ExpectedCall
-from tools import CATALOG
+from tools.shop import CATALOG
 
 Code = Annotated[
     str, Field(pattern=r"^K-[0-9]{2}$"), BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)
@@ -187,13 +186,6 @@ def test_catalog_queries():
 ])
 def test_error_code(result, code):
     assert error_code(result) == code
-
-
-def test_load_catalog():
-    assert load_catalog() is CATALOG and load_catalog("tools:CATALOG") is CATALOG
-    for spec in ("no_such_module_xyz", "json", "tools:NOPE"):
-        with pytest.raises(BadInput):
-            load_catalog(spec)
 
 
 # --------------------------------------------------------------------------- the shop's schemas

@@ -11,7 +11,7 @@ from lab.ftformats import hf_problems, openai_problems, to_hf, to_openai
 from lab.score import score_scenario
 from lab.strategies import ask_for
 from lab.types import MadeCall, ModelCall, Scenario, Trace, TurnTrace
-from tools import CATALOG
+from tools.shop import CATALOG
 
 SYSTEM = [
     {"role": "system", "content": "PROMPT"},

@@ -14,7 +14,7 @@ from labcli import lab_process
 from mlflow_store import fresh_store
 
 from lab import tracking
-from lab.catalog import load_catalog
+from lab.domain import load_domain
 from lab.errors import BadInput
 from lab.examples import ERROR_TYPES, error_types
 from lab.export import export_run, latest_train_run
@@ -87,7 +87,7 @@ def test_every_example_passes_the_format_rules(exported) -> None:
     assert len(openai) == len(hf) == summary.examples > 0
     assert all(openai_problems(row) == [] for row in openai)
     assert all(hf_problems(row) == [] for row in hf)
-    system = make_strategy("zero_shot", load_catalog()).system_prompt
+    system = make_strategy("zero_shot", load_domain()).system_prompt
     assert {row["messages"][0]["content"] for row in openai} == {system}
     assert all(row["messages"][1]["content"].startswith("Today is ") for row in openai)  # the agent's clock
 

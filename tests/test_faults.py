@@ -22,14 +22,14 @@ from labcli import ROOT, invoke
 from mlflow_store import fresh_store
 
 from lab import tracking
-from lab.catalog import load_catalog
+from lab.domain import load_domain
 from lab.scenarios import load_scenarios
 from lab.types import MadeCall, ResultRecord
 
 DEV = ROOT / "scenarios" / "dev.jsonl"
 RETRIES = 2
 SHORT = 24  # scenarios of the --retries 0 run compared with the same scenarios of the full run
-CATALOG = load_catalog("tools")
+CATALOG = load_domain("shop").catalog
 SCENARIOS = {s.id: s for s in load_scenarios(DEV)}
 
 

@@ -7,12 +7,13 @@ import pytest
 from hypothesis import given
 from pack_seeds import FEW, SEEDS
 
-from lab.catalog import load_catalog, tool_content
+from lab.catalog import tool_content
+from lab.domain import load_domain
 from lab.generate import generate
 from lab.grounding import allowed_values, constraints, dates, spans
 from lab.scenarios import load_scenarios
 
-CATALOG = load_catalog()
+CATALOG = load_domain().catalog
 
 
 def test_what_the_customer_writes_is_allowed_in_its_canonical_form():
@@ -158,5 +159,5 @@ def test_every_gold_value_the_committed_packs_need_is_shown_first(split):
 @given(seed=SEEDS)
 def test_every_gold_value_a_generated_pack_needs_is_shown_first(seed):
     """No gold call needs an id, sku, email, phone or date the customer or a tool has not shown."""
-    packs = generate(seed, CATALOG)
+    packs = generate(seed)
     assert gold_misses([s for split in packs.values() for s in split]) == ([], 0)

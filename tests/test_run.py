@@ -179,11 +179,11 @@ def test_results_log_survives_a_torn_line_and_ignores_repeats(tmp_path) -> None:
 
 
 def run_records() -> list[ResultRecord]:
-    from lab.catalog import load_catalog
+    from lab.domain import load_domain
     from lab.score import score_scenario
     from lab.types import Trace
 
-    catalog = load_catalog("tools")
+    catalog = load_domain("shop").catalog
     out = []
     for scenario in load_scenarios(DEV)[:3]:
         trace = Trace(scenario_id=scenario.id, model="m", strategy="s", messages=[], turns=[], latency_s=0.1)

@@ -19,18 +19,18 @@ from hypothesis import strategies as st
 from pack_seeds import FEW, SEEDS
 from typer.testing import CliRunner
 
-from lab.catalog import load_catalog
 from lab.cli.scenarios import app
 from lab.errors import BadInput
-from lab.families import SPLITS, families
+from lab.families import SPLITS
 from lab.generate import generate, generate_split
 from lab.io import write_jsonl_atomic
 from lab.phrasing import REGISTERS, render, until_phrase
 from lab.scenarios import load_scenarios, stats, suite_sha256, validate_file
 from lab.types import CATEGORIES, Scenario
+from tools.shop import CATALOG, DOMAIN
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOG = load_catalog("tools")
+FAMILIES = DOMAIN.generator.families
 
 
 def rows(scenarios: list[Scenario]) -> list[dict]:
@@ -78,7 +78,7 @@ def test_generated_packs_validate_and_splits_share_no_family_or_entity(seed: int
 @FEW
 @given(seed=SEEDS)
 def test_gold_replay_is_deterministic(seed: int) -> None:
-    for scenario in generate_split(seed, "dev", families(), CATALOG):
+    for scenario in generate_split(seed, "dev", FAMILIES(), DOMAIN):
         calls = [c for turn in scenario.turns for c in turn.expect.calls]
         first, results = CATALOG.replay(scenario.db, calls)
         second, again = CATALOG.replay(scenario.db, calls)
@@ -87,12 +87,12 @@ def test_gold_replay_is_deterministic(seed: int) -> None:
 
 
 def test_same_seed_same_packs_other_seed_other_packs(packs) -> None:
-    assert rows(generate_split(7, "test", families(), CATALOG)) == rows(packs["test"])
-    assert rows(generate_split(8, "test", families(), CATALOG)) != rows(packs["test"])
+    assert rows(generate_split(7, "test", FAMILIES(), DOMAIN)) == rows(packs["test"])
+    assert rows(generate_split(8, "test", FAMILIES(), DOMAIN)) != rows(packs["test"])
 
 
 def test_families_cover_every_tool_and_every_intent_has_six_with_one_in_test() -> None:
-    table = families()
+    table = FAMILIES()
     assert len({f.name for f in table}) == len(table)
     by_intent: dict[str, list] = {}
     for f in table:

@@ -14,7 +14,7 @@ from shop_fixture import sample_fixture
 from lab.metrics import METRIC_NAMES, metrics
 from lab.score import assign_ordered, assign_unordered, same_value, score_scenario
 from lab.types import MadeCall, Scenario, Trace, TurnTrace
-from tools import CATALOG
+from tools.shop import CATALOG
 
 FIXTURE = sample_fixture()
 PROPERTIES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

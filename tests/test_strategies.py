@@ -13,14 +13,14 @@ from lab.errors import BadInput
 from lab.models.gateway import RetryPolicy
 from lab.models.toolformat import parse
 from lab.strategies import (
-    INSTRUCTED_PROMPT,
     clarifying_question,
     list_strategies,
     make_strategy,
     pick_examples,
 )
 from lab.types import CATEGORIES
-from tools import CATALOG
+from tools.shop import CATALOG, DOMAIN
+from tools.shop.prompts import INSTRUCTED_PROMPT
 
 
 def write_jsonl(path, scenarios) -> str:
@@ -36,19 +36,19 @@ def test_ladder_order_and_descriptions():
 
 def test_unknown_strategy_is_bad_input():
     with pytest.raises(BadInput) as caught:
-        make_strategy("chain_of_magic", CATALOG)
+        make_strategy("chain_of_magic", DOMAIN)
     assert caught.value.where == "--strategy"
 
 
 def test_only_workflow_checks_calls():
     names = ["zero_shot", "instructed", "workflow"]
-    checks = {name: make_strategy(name, CATALOG).check_calls for name in names}
+    checks = {name: make_strategy(name, DOMAIN).check_calls for name in names}
     assert checks == {"zero_shot": False, "instructed": False, "workflow": True}
 
 
 def test_few_shot_examples_come_from_the_train_file_and_cover_categories(tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", SCENARIOS)
-    strategy = make_strategy("few_shot", CATALOG, train_file=train, k=len(CATEGORIES))
+    strategy = make_strategy("few_shot", DOMAIN, train_file=train, k=len(CATEGORIES))
     prompt = strategy.system_prompt
     assert prompt.startswith(INSTRUCTED_PROMPT)
     assert prompt.count("Example ") == len(CATEGORIES)
@@ -57,7 +57,7 @@ def test_few_shot_examples_come_from_the_train_file_and_cover_categories(tmp_pat
     assert '"not_allowed"' in prompt  # the replayed result of the failing gold call
     assert "Agent: Could you please tell me the order number?" in prompt
     assert (
-        make_strategy("few_shot", CATALOG, train_file=train, k=len(CATEGORIES)) == strategy
+        make_strategy("few_shot", DOMAIN, train_file=train, k=len(CATEGORIES)) == strategy
     )  # shared prefix
 
 
@@ -68,7 +68,7 @@ def test_few_shot_refuses_a_file_with_dev_or_test_scenarios(tmp_path):
         SCENARIOS[0].model_dump_json() + "\n\n" + leaked.model_dump_json() + "\n", encoding="utf-8"
     )
     with pytest.raises(BadInput) as caught:
-        make_strategy("few_shot", CATALOG, train_file=str(path))
+        make_strategy("few_shot", DOMAIN, train_file=str(path))
     assert caught.value.where == f"{path}:3"
     assert "train split" in caught.value.reason
 
@@ -81,7 +81,7 @@ def test_pick_examples_round_robins_over_categories():
 def test_a_user_system_prompt_file_replaces_the_instructions(tmp_path):
     path = tmp_path / "prompt.txt"
     path.write_text("You are Bob. Be brief.\n", encoding="utf-8")
-    strategy = make_strategy("workflow", CATALOG, system_prompt_file=path)
+    strategy = make_strategy("workflow", DOMAIN, system_prompt_file=path)
     assert strategy.system_prompt == "You are Bob. Be brief." and strategy.check_calls
     settings = AgentSettings(retry=RetryPolicy(base_delay_s=0.0))
     trace = run_scenario(
@@ -96,7 +96,7 @@ def test_a_missing_or_blank_system_prompt_file_is_bad_input(tmp_path, content):
     if content is not None:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(BadInput) as caught:
-        make_strategy("instructed", CATALOG, system_prompt_file=path)
+        make_strategy("instructed", DOMAIN, system_prompt_file=path)
     assert caught.value.where == "--system-prompt"
 
 
@@ -110,7 +110,7 @@ def test_a_missing_or_blank_system_prompt_file_is_bad_input(tmp_path, content):
     ],
 )
 def test_clarifying_question_uses_words_from_the_argument(argument, words):
-    question = clarifying_question(argument)
+    question = clarifying_question(argument, DOMAIN.field_words)
     assert words in question and question.endswith("?")
 
 
@@ -124,7 +124,7 @@ def test_cli_lists_strategies_as_json():
 
 def test_few_shot_calls_are_written_as_the_local_provider_parses_them(tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", SCENARIOS)
-    prompt = make_strategy("few_shot", CATALOG, train_file=train).system_prompt
+    prompt = make_strategy("few_shot", DOMAIN, train_file=train).system_prompt
     lines = [line.removeprefix("Agent: ") for line in prompt.splitlines() if "<tool_call>" in line]
     assert lines
     for line in lines:

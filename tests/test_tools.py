@@ -16,8 +16,8 @@ from schema_strategies import from_schema
 from shop_fixture import sample_fixture
 
 from lab.catalog import error_code
-from tools import CATALOG
-from tools.db import Database
+from tools.shop import CATALOG
+from tools.shop.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = Database.from_fixture(sample_fixture())
@@ -245,7 +245,7 @@ def test_state_hash_ignores_key_order_record_order_and_free_text():
 
 
 def test_state_hash_is_the_same_in_another_process():
-    code = ("import json, sys; from tools.db import Database; "
+    code = ("import json, sys; from tools.shop.db import Database; "
             "print(Database.from_fixture(json.load(sys.stdin)).state_hash())")
     env = {"PYTHONHASHSEED": "123", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], input=json.dumps(sample_fixture()), text=True,

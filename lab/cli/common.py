@@ -16,3 +16,6 @@ LIMIT_OPTION = typer.Option(None, "--limit", help="Run only the first N scenario
 def emit(payload: dict) -> None:
     """Print a command's JSON result on stdout."""
     print(json.dumps(payload, indent=2, default=str))
+DOMAIN_OPTION = typer.Option(
+    "shop", "--domain", help="Domain: a registered name (shop) or a Python module path with a DOMAIN."
+)

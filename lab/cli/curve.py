@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from lab import tune_data
-from lab.cli.common import JSON_OPTION, LIMIT_OPTION, emit
+from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, emit
 
 DATA = typer.Option(..., "--data", help="A `lab export` folder.")
 BASE = typer.Option("local/smollm2-135m", "--base", help="Local base model (local/NAME).")
@@ -37,6 +37,7 @@ def curve_command(
     lr: float = LR,
     rank: int = RANK,
     seed: int = SEED,
+    domain: str = DOMAIN_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Tune on nested subsets of an export (first N of a seeded shuffle), run each tuned model on the
@@ -45,7 +46,8 @@ def curve_command(
 
     result = curve(
         data, base, suite, parse_sizes(sizes), out, strategy=strategy, with_base=with_base,
-        limit=limit, concurrency=concurrency, seed=seed, epochs=epochs, lr=lr, rank=rank, alpha=2 * rank,
+        limit=limit, concurrency=concurrency, seed=seed, domain=domain, epochs=epochs, lr=lr, rank=rank,
+        alpha=2 * rank,
     )  # fmt: skip
     if json_output:
         emit(result.model_dump(mode="json"))

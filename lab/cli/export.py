@@ -14,6 +14,7 @@ OUT = typer.Option(..., "--out", help="Folder to write (an earlier export there 
 INCLUDE_PASSING = typer.Option(0.0, "--include-passing", help="Share of correct turns to add, in [0, 1].")
 FROM_PASSING = typer.Option(False, "--from-passing", help="Distil: examples from the run's correct turns.")
 MODEL = typer.Option(EMBEDDED, "--model", help="With --run latest: the model whose latest train run.")
+DOMAIN = typer.Option(None, "--domain", help="Domain (name or module path); it must be the run's (default).")
 SEED = typer.Option(0, "--seed", help="Seeds the sample of correct turns and the choice of val families.")
 
 
@@ -24,6 +25,7 @@ def export(
     from_passing: bool = FROM_PASSING,
     model: str = MODEL,
     seed: int = SEED,
+    domain: str | None = DOMAIN,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Turn a train-split run's failing turns, corrected by the gold answers, into fine-tuning data.
@@ -35,7 +37,9 @@ def export(
     from lab.export import export_run, latest_train_run
 
     run_id = latest_train_run(model) if run == "latest" else run
-    summary = export_run(run_id, out, include_passing=include_passing, from_passing=from_passing, seed=seed)
+    summary = export_run(
+        run_id, out, include_passing=include_passing, from_passing=from_passing, seed=seed, domain_spec=domain
+    )
     payload = {
         "run_id": summary.run_id,
         "examples": summary.examples,

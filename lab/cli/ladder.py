@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from lab.cli.common import JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
+from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
 
 MODEL = typer.Option(..., "--model", help="litellm model string, e.g. local/smollm2-135m.")
 SUITE = typer.Option(..., "--suite", help="Scenario file (JSONL) every rung runs on.")
@@ -28,6 +28,7 @@ def ladder(
     concurrency: int = CONCURRENCY,
     retries: int = RETRIES,
     timeout: float = TIMEOUT_OPTION,
+    domain: str = DOMAIN_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Climb the prompting ladder until call_accuracy reaches the target, then say what to do next.
@@ -50,7 +51,7 @@ def ladder(
     settings = settings_for(retries, 0.5, timeout)
     result = run_ladder(
         model, suite, target, epsilon=epsilon, limit=limit, trials=trials, concurrency=concurrency,
-        settings=settings, on_rung=show,
+        settings=settings, on_rung=show, domain=domain,
     )  # fmt: skip
     payload = result.as_json()
     if json_output:

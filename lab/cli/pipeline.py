@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lab.cli.common import JSON_OPTION, emit
+from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, emit
 from lab.pipeline_config import PipelineConfig
 
 DEFAULTS = PipelineConfig()
@@ -38,6 +38,7 @@ def pipeline_command(
     ),
     out: Path = typer.Option(DEFAULTS.out, "--out", help="Folder for the export and adapter."),
     concurrency: int = typer.Option(DEFAULTS.concurrency, "--concurrency", help="Trials run at once."),
+    domain: str = DOMAIN_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Ladder on dev, baseline run on train, export, tune, then the best prompting strategy and the
@@ -58,6 +59,7 @@ def pipeline_command(
         tuned_strategy=tuned_strategy,
         out=out,
         concurrency=concurrency,
+        domain=domain,
     )
     result = run_pipeline(config).as_json()
     if json_output:

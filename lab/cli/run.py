@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lab.cli.common import JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
+from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
 from lab.metrics import METRIC_NAMES
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ def run_command(
     retries: int = RETRIES,
     retry_delay: float = RETRY_DELAY,
     timeout: float = TIMEOUT_OPTION,
+    domain: str = DOMAIN_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Run a scenario suite with a model and a strategy, score every API call, and log the run to MLflow."""
@@ -69,6 +70,7 @@ def run_command(
         resume=resume,
         system_prompt=system_prompt,
         settings=settings_for(retries, retry_delay, timeout),
+        domain=domain,
     )
     if json_output:
         emit(run_suite(config).as_json())

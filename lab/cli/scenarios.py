@@ -6,16 +6,17 @@ from pathlib import Path
 
 import typer
 
-from lab.catalog import load_catalog
-from lab.cli.common import JSON_OPTION, emit
+from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, emit
+from lab.domain import domain_problem, load_domain
+from lab.errors import BadInput
 from lab.families import SPLITS
 from lab.generate import generate
 from lab.io import write_jsonl_atomic
 from lab.scenarios import load_scenarios, stats, validate_file
+from lab.types import Scenario
 
 app = typer.Typer(no_args_is_help=True, help="Scenario packs: generate, validate, count.")
 
-CATALOG_OPTION = typer.Option("tools", "--catalog", help="Module whose CATALOG holds the tools.")
 FILES_ARGUMENT = typer.Argument(..., help="Scenario JSONL files.")
 SEED_OPTION = typer.Option(..., "--seed", help="Random seed; the same seed gives identical files.")
 OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.jsonl, test.jsonl to.")
@@ -25,11 +26,11 @@ OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.j
 def generate_command(
     seed: int = SEED_OPTION,
     out: Path = OUT_OPTION,
-    catalog: str = CATALOG_OPTION,
+    domain: str = DOMAIN_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Generate the train/dev/test scenario packs into OUT/{train,dev,test}.jsonl."""
-    packs = generate(seed, load_catalog(catalog))
+    packs = generate(seed, load_domain(domain))
     files = {}
     for split in SPLITS:
         path = out / f"{split}.jsonl"
@@ -44,10 +45,10 @@ def generate_command(
 
 @app.command("validate")
 def validate_command(
-    files: list[Path] = FILES_ARGUMENT, catalog: str = CATALOG_OPTION, json_output: bool = JSON_OPTION
+    files: list[Path] = FILES_ARGUMENT, domain: str = DOMAIN_OPTION, json_output: bool = JSON_OPTION
 ) -> None:
     """Check scenario files line by line; exit 2 and print FILE:LINE: reason for each problem."""
-    tools = load_catalog(catalog)
+    tools = load_domain(domain).catalog
     errors = [error for path in files for error in validate_file(path, tools)]
     if json_output:
         emit({"valid": not errors, "errors": errors})
@@ -61,9 +62,12 @@ def validate_command(
 
 
 @app.command("stats")
-def stats_command(files: list[Path] = FILES_ARGUMENT, json_output: bool = JSON_OPTION) -> None:
+def stats_command(
+    files: list[Path] = FILES_ARGUMENT, domain: str = DOMAIN_OPTION, json_output: bool = JSON_OPTION
+) -> None:
     """Count scenarios, turns and calls, per category, per tool and per split."""
-    scenarios = [s for path in files for s in load_scenarios(path)]
+    name = load_domain(domain).name
+    scenarios = [s for path in files for s in _of_domain(path, name)]
     counts = stats(scenarios)
     if json_output:
         emit(counts)
@@ -72,3 +76,13 @@ def stats_command(files: list[Path] = FILES_ARGUMENT, json_output: bool = JSON_O
         print(f"{key}: {counts[key]}")
     for key in ("splits", "categories", "tools"):
         print(f"{key}: " + ", ".join(f"{name} {n}" for name, n in counts[key].items()))
+
+
+def _of_domain(path: Path, name: str) -> list[Scenario]:
+    """A file's scenarios; BadInput at FILE:LINE for the first one for another domain than ``name``."""
+    scenarios = load_scenarios(path)
+    lines = [n for n, text in enumerate(path.read_text(encoding="utf-8").split("\n"), 1) if text.strip()]
+    for scenario, line in zip(scenarios, lines, strict=False):
+        if (problem := domain_problem(scenario.domain, name)) is not None:
+            raise BadInput(f"{path}:{line}", problem)
+    return scenarios

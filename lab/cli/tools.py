@@ -6,18 +6,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lab.catalog import load_catalog
-from lab.cli.common import JSON_OPTION, emit
+from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, emit
+from lab.domain import load_domain
 
 app = typer.Typer(no_args_is_help=True, help="The API catalog: the tools an agent can call.")
 
-CATALOG_OPTION = typer.Option("tools", "--catalog", help="Module whose CATALOG holds the tools.")
-
-
 @app.command("list")
-def list_tools(catalog: str = CATALOG_OPTION, json_output: bool = JSON_OPTION) -> None:
+def list_tools(domain: str = DOMAIN_OPTION, json_output: bool = JSON_OPTION) -> None:
     """List the tools: name, required arguments and what each does (--json: the OpenAI schemas)."""
-    tools = load_catalog(catalog)
+    tools = load_domain(domain).catalog
     if json_output:
         emit({"tools": tools.schemas()})
         return

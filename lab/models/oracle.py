@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.domain import load_domain
 from lab.strategies import ask_for
 from lab.types import ExpectedCall, Scenario
 
@@ -87,7 +88,7 @@ def oracle_answer(scenario: Scenario, messages: list[dict]) -> Answer:
         return Answer(content=NO_CALL_REPLY)
     expect = scenario.turns[index].expect
     if expect.kind == "clarify":
-        return Answer(content=ask_for(expect.clarify))
+        return Answer(content=ask_for(expect.clarify, load_domain(scenario.domain).field_words))
     if expect.kind == "no_call":
         return Answer(content=NO_CALL_REPLY)
     remaining = remaining_calls(expect.calls, calls_made(after_user))

@@ -4,7 +4,7 @@ One module for inference (``lab.models.local``) and training (``lab.tune``), so 
 
 * ``render_catalog(tools)``: OpenAI tool schemas as one compact line per tool (prompt length dominates
   the cost of a small model on CPU). A parameter shows the schema's own ``examples``, never a value
-  from its prose description ("the order id, like A-1234"): a tuned 135M model copied that id into
+  from its prose description ("the record id, like X-0012"): a tuned 135M model copied that id into
   its calls, and the tools canonicalise the shapes people write anyway.
 * ``render_calls(calls)`` / ``parse(text)``: a call is
   ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, one per line, several per message.

@@ -6,8 +6,8 @@ into an error result). Every rule is checked before anything changes, so a faile
 leaves the database as it was. Tools that are easily confused (profile vs order address,
 get vs list orders, cancel order vs cancel subscription) say how they differ in their
 first docstring paragraph, which is the description the agent sees. Dates come from the
-database clock, never the wall clock. Payments and returns: ``tools.money``; tickets and
-policy search: ``tools.support``.
+database clock, never the wall clock. Payments and returns: ``tools.shop.money``; tickets and
+policy search: ``tools.shop.support``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Annotated
 from pydantic import Field
 
 from lab.catalog import ToolError
-from tools import lookup
-from tools.db import Address, Database, OrderItem
-from tools.types import (
+from tools.shop import lookup
+from tools.shop.db import Address, Database, OrderItem
+from tools.shop.types import (
     CancelReason,
     Country,
     CustomerId,

@@ -4,12 +4,13 @@ multi_turn: the second turn refers back to what the first one looked up ("ok, ca
 it"). clarify: the first turn lacks a required detail, so the agent must ask about that
 field; the second turn supplies it and the call follows. error_recovery: the first call
 fails with a known error code (``ExpectedCall.error``), the second turn is the defined way
-forward. Specs follow ``lab.draft``; phrasing lives in the family tables.
+forward. Specs follow ``tools.shop.draft``; phrasing lives in the family tables.
 """
 
 from __future__ import annotations
 
-from lab.draft import (
+from lab.phrasing import say_email, say_quantity
+from tools.shop.draft import (
     CANCEL_REASONS,
     COMPLAINTS,
     CREDITS,
@@ -23,7 +24,7 @@ from lab.draft import (
     spec,
     total,
 )
-from lab.phrasing import say_email, say_order, say_quantity
+from tools.shop.say import say_order
 
 # --------------------------------------------------------------------------- multi_turn
 

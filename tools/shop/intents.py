@@ -1,15 +1,16 @@
 """Gold behaviour of one-turn scenarios: single_call, multi_call, knowledge, no_tool, distractor.
 
 Each spec adds what its dialogue needs to the draft's world, fills the slots and returns
-one ``Expect`` per turn (see ``lab.draft``). Optional details enter a gold call only when
+one ``Expect`` per turn (see ``tools.shop.draft``). Optional details enter a gold call only when
 the family's templates mention them. Distractor scenarios reuse the single-call specs:
 they differ in phrasing (the request sounds like a neighbouring tool), not in gold.
-Multi-turn kinds live in ``lab.dialogues``.
+Multi-turn kinds live in ``tools.shop.dialogues``.
 """
 
 from __future__ import annotations
 
-from lab.draft import (
+from lab.phrasing import say_email, say_phone, say_quantity
+from tools.shop.draft import (
     CANCEL_REASONS,
     COMPLAINTS,
     CREDITS,
@@ -22,7 +23,6 @@ from lab.draft import (
     calls,
     spec,
 )
-from lab.phrasing import say_email, say_phone, say_quantity
 
 STATUSES = ("pending", "processing", "shipped", "delivered", "cancelled")
 PRIORITIES = {"low": ("low",), "high": ("high",), "urgent": ("urgent",)}

@@ -2,7 +2,7 @@
 
 ``TABLE[(category, intent)]`` lists families as ``(register, turn 1 template, turn 2
 template...)``; the number of templates is the number of turns the spec in
-``lab.intents`` / ``lab.dialogues`` expects. A multi_call family has one template whose
+``tools.shop.intents`` / ``tools.shop.dialogues`` expects. A multi_call family has one template whose
 single message asks for several calls. Text only: no logic here.
 """
 

@@ -4,7 +4,7 @@ A fixture is a JSON object with optional lists ``customers``, ``products``, ``or
 ``shipments``, ``payments``, ``returns``, ``subscriptions``, ``tickets``,
 ``store_credits`` and ``policies``, and a clock ``now`` (ISO datetime; tools never read the
 wall clock). Missing lists are empty, except ``policies``, which defaults to
-``tools.policies.DEFAULT_POLICIES`` (a fixture's own list replaces it). Unknown keys,
+``tools.shop.policies.DEFAULT_POLICIES`` (a fixture's own list replaces it). Unknown keys,
 duplicate ids and dangling references are rejected.
 
 ``state_hash()`` digests everything a tool can change: free text typed by the agent
@@ -22,8 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.policies import DEFAULT_POLICIES
-from tools.types import (
+from tools.shop.policies import DEFAULT_POLICIES
+from tools.shop.types import (
     CancelReason,
     Country,
     CustomerId,

@@ -1,6 +1,6 @@
 """The toolkit of scenario specs: a ``Draft`` (world + slots) and gold-call builders.
 
-A spec (see ``lab.intents``) is a function registered for one (category, intent) that
+A spec (see ``tools.shop.intents``) is a function registered for one (category, intent) that
 takes a ``Draft``, adds the records the dialogue needs to the draft's world, fills the
 slots the phrasing templates may use (in the formats customers write them) and returns
 one ``Expect`` per turn. This module holds the shared helpers and the phrase tables of
@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from lab import phrasing as say
+from lab import phrasing
 from lab.types import Clarify, Expect, ExpectedCall
-from lab.world import World
+from tools.shop.say import say_address, say_order, say_sku
+from tools.shop.world import World
 
 CANCEL_REASONS = {
     "changed_mind": ("changed my mind", "changed my mind about it"),
@@ -67,8 +68,8 @@ class Draft:
             self.slots |= {
                 "customer": c["id"],
                 "name": c["name"].split()[0],
-                "email": say.say_email(c["email"], self.rng),
-                "phone": say.say_phone(c["phone"], self.rng),
+                "email": phrasing.say_email(c["email"], self.rng),
+                "phone": phrasing.say_phone(c["phone"], self.rng),
             }
             self.w.background(c)
         return self._customer
@@ -76,13 +77,13 @@ class Draft:
     def order(self, *statuses: str, slot: str = "order", **kwargs) -> dict:
         """Add an order of the customer in one of ``statuses`` and name it in ``slot``."""
         o = self.w.order(self.customer, self.rng.choice(statuses), **kwargs)
-        self.slots[slot] = say.say_order(o["id"], self.rng)
+        self.slots[slot] = say_order(o["id"], self.rng)
         return o
 
     def item(self, order: dict) -> dict:
         """One line of an order, named in the ``sku`` and ``product`` slots."""
         line = self.rng.choice(order["items"])
-        self.slots |= {"sku": say.say_sku(line["sku"], self.rng), "product": line["name"]}
+        self.slots |= {"sku": say_sku(line["sku"], self.rng), "product": line["name"]}
         return line
 
     def choose(self, slot: str, options: dict[str, tuple[str, ...]]) -> str:
@@ -99,18 +100,19 @@ class Draft:
     def address(self) -> dict:
         """A new postal address, named in the ``address`` slot; returns the gold arguments."""
         a = self.w.address()
-        self.slots["address"] = say.say_address(a, self.rng)
+        self.slots["address"] = say_address(a, self.rng)
         return a
 
     def amount(self, value: float, slot: str = "amount") -> float:
         """A money amount named in ``slot``."""
-        self.slots[slot] = say.say_amount(value, self.rng)
+        self.slots[slot] = phrasing.say_amount(value, self.rng)
         return value
 
     def until(self, far: bool = False, slot: str = "when") -> str:
         """A pause end as a phrase in ``slot``; returns its ISO date."""
         today = self.w.today
-        phrase, iso = say.far_until_phrase(today, self.rng) if far else say.until_phrase(today, self.rng)
+        pick = phrasing.far_until_phrase if far else phrasing.until_phrase
+        phrase, iso = pick(today, self.rng)
         self.slots[slot] = phrase
         return iso
 

@@ -2,7 +2,7 @@
 
 A ticket and an escalation are both ticket records (``kind`` tells them apart; an
 escalation is always high priority). Policy search is deterministic BM25 over the
-database's policy articles (``tools.policies``).
+database's policy articles (``tools.shop.policies``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools import lookup
-from tools.db import Database, Ticket
-from tools.policies import rank
-from tools.types import CustomerId, Priority, Text
+from tools.shop import lookup
+from tools.shop.db import Database, Ticket
+from tools.shop.policies import rank
+from tools.shop.types import CustomerId, Priority, Text
 
 
 def create_ticket(

@@ -8,10 +8,10 @@ of delivery (by the database clock). Rules are checked before anything changes.
 from __future__ import annotations
 
 from lab.catalog import ToolError
-from tools import lookup
-from tools.db import Database, StoreCredit
-from tools.db import Return as ReturnRecord
-from tools.types import CustomerId, Money, OrderId, ReturnReason, Sku, Text
+from tools.shop import lookup
+from tools.shop.db import Database, StoreCredit
+from tools.shop.db import Return as ReturnRecord
+from tools.shop.types import CustomerId, Money, OrderId, ReturnReason, Sku, Text
 
 RETURN_WINDOW_DAYS = 30
 MAX_STORE_CREDIT = 500.0

@@ -1,6 +1,6 @@
 """A scenario's small shop: customers, orders, shipments, payments, subscription, a clock.
 
-``World`` builds one fixture (the dict ``tools.db.Database.from_fixture`` reads) out of
+``World`` builds one fixture (the dict ``tools.shop.db.Database.from_fixture`` reads) out of
 seeded random choices. Every entity value a customer could type (names, emails, phones,
 customer/order/subscription numbers, SKUs, streets) is drawn from a pool that belongs to
 one split only, so no value seen in train reappears in dev or test. The policy articles

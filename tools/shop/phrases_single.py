@@ -1,7 +1,7 @@
 """Phrasing families of one-turn scenarios: single_call, distractor, knowledge and no_tool.
 
 ``TABLE[(category, intent)]`` lists families as ``(register, template)``; slots in
-braces are filled by the spec of that (category, intent) in ``lab.intents``. A template
+braces are filled by the spec of that (category, intent) in ``tools.shop.intents``. A template
 that mentions an optional slot ({reason}, {status}, {priority}, {email} vs {phone},
 {new_email} vs {new_phone}) makes that detail part of the gold call. Distractor
 templates ask for a tool in words that sound like its neighbour (refund vs store credit,

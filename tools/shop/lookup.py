@@ -8,7 +8,7 @@ beyond "it must exist" (and "it must be pending" for order changes).
 from __future__ import annotations
 
 from lab.catalog import ToolError
-from tools.db import Customer, Database, Order, Payment, Subscription
+from tools.shop.db import Customer, Database, Order, Payment, Subscription
 
 
 def customer(db: Database, customer_id: str) -> Customer:
