@@ -39,6 +39,8 @@ QUESTION = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 INVALID = "<invalid>"
+WORD = re.compile(r"[^\W_]+")
+HYPHEN = re.compile(r"(?<=[^\W_])[-\u2010\u2011](?=[^\W_])")
 # Ranking metadata that differs between two phrasings of one search even when they retrieve the same items.
 RANKING_KEYS = frozenset({"score", "scores", "relevance", "similarity", "distance"})
 
@@ -225,12 +227,41 @@ def fault(catalog: Catalog, call: MadeCall) -> CallOutcome | None:
     return None
 
 
+def words(text: str, join_hyphens: bool = False) -> list[str]:
+    """The casefolded words of a text: runs of letters and digits.
+
+    Every other character ends a word, apostrophes included ("I'd" is ``i``, ``d``). With
+    ``join_hyphens``, a hyphen between two letters or digits joins them first ("e-mail" is ``email``).
+    """
+    text = text.casefold()
+    return WORD.findall(HYPHEN.sub("", text) if join_hyphens else text)
+
+
+def holds(text: list[str], phrase: list[str]) -> bool:
+    """Whether ``phrase`` occurs as consecutive whole words of ``text``; its last word may end in s/es."""
+    if not phrase:
+        return False
+    *head, last = phrase
+    endings, size = {last, f"{last}s", f"{last}es"}, len(phrase)
+    return any(
+        text[i : i + size - 1] == head and text[i + size - 1] in endings for i in range(len(text) - size + 1)
+    )
+
+
+def mentions(text: str, keyword: str) -> bool:
+    """Whether a text holds a keyword as whole words (never inside another word); see ``holds``.
+
+    Hyphenated words are tried both split and joined, so "e-mail" mentions "email" and "mail",
+    and "order-id" mentions "order id". A keyword without letters or digits mentions nothing.
+    """
+    return any(holds(words(text, joined), words(keyword, joined)) for joined in (False, True))
+
+
 def asks_for(reply: str, clarify: Clarify | None) -> bool:
-    """Whether a reply is a question that mentions one of the clarification's keywords."""
+    """Whether a reply is a question that mentions one of the clarification's keywords as whole words."""
     is_question = "?" in reply or QUESTION.search(reply) is not None
-    text = loose_text(reply)
     keywords = clarify.keywords if clarify else []
-    return is_question and (not keywords or any(loose_text(k) in text for k in keywords))
+    return is_question and (not keywords or any(mentions(reply, k) for k in keywords))
 
 
 def score_turn(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -12,8 +13,10 @@ from schema_strategies import from_schema
 from shop_fixture import sample_fixture
 
 from lab.metrics import METRIC_NAMES, metrics
-from lab.score import assign_ordered, assign_unordered, same_value, score_scenario
-from lab.types import MadeCall, Scenario, Trace, TurnTrace
+from lab.scenarios import load_scenarios
+from lab.score import asks_for, assign_ordered, assign_unordered, mentions, same_value, score_scenario, words
+from lab.strategies import ask_for, clarifying_question
+from lab.types import Clarify, MadeCall, Scenario, Trace, TurnTrace
 from tools import CATALOG
 
 FIXTURE = sample_fixture()
@@ -365,3 +368,75 @@ def test_a_failed_trial_scores_its_unreached_turns_as_missing() -> None:
     scored = score_scenario(s, trace_of(s, gold_turns(s)[:1], error="model_error: boom"), CATALOG)
     assert not scored.success and scored.error == "model_error: boom"
     assert [o.verdict for o in scored.turns[1].outcomes] == ["missing"]
+
+
+# --------------------------------------------------------------------------- clarify keywords are whole words
+
+PACKS = Path(__file__).resolve().parent.parent / "scenarios"
+PACK_CLARIFIES = [
+    turn.expect.clarify
+    for pack in sorted(PACKS.glob("*.jsonl"))
+    for s in load_scenarios(pack)
+    for turn in s.turns
+    if turn.expect.clarify is not None
+]
+TEMPLATE = "Could you tell me the {} please?"
+KEYWORD = st.sampled_from(sorted({k for c in PACK_CLARIFIES for k in c.keywords})) | st.from_regex(
+    r"[a-z]{2,8}", fullmatch=True
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "keywords"),
+    [
+        ("I'd be happy to help. What would you like to do?", ["order", "number", "id"]),
+        ("Could you provide a little more detail?", ["id"]),
+        ("What did you have in mind?", ["id"]),
+        ("Would you like me to update anything?", ["date"]),
+    ],
+)
+def test_a_keyword_inside_another_word_is_not_asked_for(reply: str, keywords: list[str]) -> None:
+    assert not asks_for(reply, Clarify(field="x", keywords=keywords))
+
+
+@pytest.mark.parametrize(
+    ("reply", "field"),
+    [
+        ("Could you share your order ID?", "order_id"),
+        ("What's the email on the account?", "customer_id"),
+        ("What's the e-mail address on the account?", "email"),
+        ("Which date should the pause end?", "until"),
+        ("Which dates work for you?", "until"),
+        ("Why would you like to return it?", "reason"),
+        ("Where should we ship it: which street address?", "street"),
+    ],
+)
+def test_real_questions_ask_for_the_committed_packs_fields(reply: str, field: str) -> None:
+    clarifies = [c for c in PACK_CLARIFIES if c.field == field]
+    assert clarifies and all(asks_for(reply, c) for c in clarifies)
+
+
+def test_the_workflow_and_the_oracle_questions_ask_for_every_committed_clarify() -> None:
+    assert PACK_CLARIFIES
+    for clarify in PACK_CLARIFIES:
+        assert asks_for(clarifying_question(clarify.field), clarify), clarify
+        assert asks_for(ask_for(clarify), clarify), clarify
+
+
+def test_hyphens_and_multiword_keywords_match_whole_words() -> None:
+    assert mentions("Which e-mail is it?", "email") and mentions("Which email is it?", "e-mail")
+    assert mentions("Your order-id, please?", "order id") and mentions("The ORDER  ID?", "order id")
+    assert not mentions("An order of the id?", "order id") and not mentions("anything?", "")
+
+
+@PROPERTIES
+@given(keyword=KEYWORD, before=st.from_regex(r"[a-z0-9]{0,4}", fullmatch=True),
+       after=st.from_regex(r"[a-z0-9]{0,4}", fullmatch=True))  # fmt: skip
+def test_a_keyword_glued_into_another_word_never_counts(keyword: str, before: str, after: str) -> None:
+    word = f"{before}{keyword}{after}"
+    assume(word not in {keyword, f"{keyword}s", f"{keyword}es"})
+    assume(not set(words(keyword)) & set(words(TEMPLATE)))
+    assert not asks_for(TEMPLATE.format(word), Clarify(field="x", keywords=[keyword]))
+    for glue in (" ", "-", ", ", " (", "'"):
+        alone = f"{before}{glue}{keyword}{glue}{after}" if before or after else keyword
+        assert asks_for(TEMPLATE.format(alone), Clarify(field="x", keywords=[keyword]))
