@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lab.types import (
+    BLOCK_KINDS,
+    BlockKind,
     CallOutcome,
     Clarify,
     ExpectedCall,
@@ -264,6 +267,17 @@ def asks_for(reply: str, clarify: Clarify | None) -> bool:
     return is_question and (not keywords or any(mentions(reply, k) for k in keywords))
 
 
+def block_kind(catalog: Catalog, call: MadeCall) -> BlockKind:
+    """Why a workflow check stopped a call: unparseable arguments (``malformed``), an unknown tool
+    (``hallucinated``), arguments its schema rejects (``invalid``), or none (``valid``: a call held
+    back with the others of its step when the workflow asked the customer or gave up)."""
+    if call.arguments is None:
+        return "malformed"
+    if not catalog.has(call.name):
+        return "hallucinated"
+    return "valid" if catalog.validate(call.name, call.arguments)[1] is None else "invalid"
+
+
 def score_turn(
     catalog: Catalog, index: int, turn: Turn, trace: TurnTrace | None, db: Any = None
 ) -> TurnScore:
@@ -272,6 +286,10 @@ def score_turn(
     ``TurnTrace.malformed`` counts every malformed model output of the turn, including calls
     recorded with ``arguments=None``; ``TurnScore.malformed`` keeps only the outputs that are
     not already a ``malformed`` outcome, so nothing is counted twice.
+
+    Blocked calls and outputs a workflow sent back do not count as made; ``TurnScore.blocked``
+    counts them by kind. Counted, each would be an unasked-for call or a malformed output, which
+    makes any turn wrong; so a right turn that holds one is ``saved_by_block``.
     """
     trace = trace or TurnTrace(user=turn.user)
     made = [call for call in trace.calls if not call.blocked]
@@ -292,6 +310,11 @@ def score_turn(
         score.correct = quiet
     else:
         score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in outcomes)
+    kinds = Counter(block_kind(catalog, call) for call in trace.calls if call.blocked)
+    kinds["malformed"] += trace.sent_back
+    score.blocked = {kind: kinds[kind] for kind in BLOCK_KINDS if kinds[kind]}
+    score.saved_by_block = score.correct and bool(score.blocked)
+    score.workflow_clarified = trace.workflow_reply == "clarify"
     return score
 
 

@@ -12,11 +12,15 @@ from hypothesis import strategies as st
 from schema_strategies import from_schema
 from shop_fixture import sample_fixture
 
+from lab.agent import AgentSettings, run_scenario
 from lab.metrics import METRIC_NAMES, metrics
+from lab.models import scripted
+from lab.models.gateway import RetryPolicy
+from lab.models.oracle import Answer
 from lab.scenarios import load_scenarios
 from lab.score import asks_for, assign_ordered, assign_unordered, mentions, same_value, score_scenario, words
-from lab.strategies import ask_for, clarifying_question
-from lab.types import Clarify, MadeCall, Scenario, Trace, TurnTrace
+from lab.strategies import ask_for, clarifying_question, make_strategy
+from lab.types import Clarify, MadeCall, Scenario, ScoredScenario, Trace, TurnTrace
 from tools import CATALOG
 
 FIXTURE = sample_fixture()
@@ -257,7 +261,10 @@ WILD_TURN = st.builds(
     reply=st.text(max_size=40),
     malformed=st.integers(0, 3),
     step_limit_hit=st.booleans(),
+    sent_back=st.integers(0, 2),
+    workflow_reply=st.sampled_from([None, "clarify", "give_up"]),
 )
+COUNTS = ("workflow_clarifications", "turns_saved_by_block")
 
 
 @PROPERTIES
@@ -277,8 +284,11 @@ def test_arbitrary_model_output_never_raises(s: Scenario, turns: list[TurnTrace]
     )
     result = metrics([score_scenario(s, trace, CATALOG)])
     assert all(
-        v is None or 0.0 <= v <= 1.0 for k, v in result.items() if not k.startswith(("latency", "tokens"))
+        v is None or 0.0 <= v <= 1.0
+        for k, v in result.items()
+        if not k.startswith(("latency", "tokens")) and k not in COUNTS
     )
+    assert all(0 <= result[k] <= len(s.turns) for k in COUNTS)
 
 
 # --------------------------------------------------------------------------- examples
@@ -440,3 +450,91 @@ def test_a_keyword_glued_into_another_word_never_counts(keyword: str, before: st
     for glue in (" ", "-", ", ", " (", "'"):
         alone = f"{before}{glue}{keyword}{glue}{after}" if before or after else keyword
         assert asks_for(TEMPLATE.format(alone), Clarify(field="x", keywords=[keyword]))
+
+
+# --------------------------------------------------------------------------- what a workflow's checks stopped
+
+HEADLINE = [name for name in METRIC_NAMES if not name.startswith("blocked_") and name not in COUNTS]
+
+
+@PROPERTIES
+@given(
+    s=st.sampled_from(SCENARIOS),
+    gold=st.booleans(),
+    wild=st.lists(WILD_TURN, min_size=1, max_size=3),
+    stopped=st.lists(st.tuples(st.integers(0, 2), WILD_CALL), max_size=4),
+    sent_back=st.lists(st.integers(0, 2), max_size=3),
+)
+def test_what_a_workflow_stopped_never_changes_the_headline(s, gold, wild, stopped, sent_back) -> None:
+    turns = gold_turns(s) if gold else wild
+    before = score_scenario(s, trace_of(s, turns), CATALOG)
+    blocked = [t.model_copy(deep=True, update={"sent_back": 0}) for t in turns]
+    for index, call in stopped:
+        blocked[index % len(blocked)].calls.append(call.model_copy(update={"blocked": True}))
+    for index, count in enumerate(sent_back[: len(blocked)]):
+        blocked[index].sent_back = count
+    after = score_scenario(s, trace_of(s, blocked), CATALOG)
+    fields = {"correct", "outcomes", "malformed", "clarify_ok", "no_call_ok"}
+    assert [t.model_dump(include=fields) for t in after.turns] == [
+        t.model_dump(include=fields) for t in before.turns
+    ]
+    assert after.success == before.success and after.state_match == before.state_match
+    m_before, m_after = metrics([before]), metrics([after])
+    assert {k: m_after[k] for k in HEADLINE} == {k: m_before[k] for k in HEADLINE}
+    for turn, trace in zip(after.turns, blocked, strict=False):
+        assert sum(turn.blocked.values()) == sum(c.blocked for c in trace.calls) + trace.sent_back
+        assert turn.saved_by_block == (turn.correct and bool(turn.blocked))
+    if gold:  # every right turn that something was stopped in is one the block saved
+        saved = sum(bool(t.blocked) for t in after.turns if t.correct)
+        assert m_after["turns_saved_by_block"] == saved
+
+
+def workflow_and_instructed(s: Scenario, *answers: Answer) -> dict[str, ScoredScenario]:
+    """The same model replies under `instructed` and under `workflow`, scored (a scripted queue)."""
+    result = {}
+    for name in ("instructed", "workflow"):
+        queue = f"score_{s.id}_{name}"
+        scripted.clear_queue(queue)
+        scripted.enqueue(queue, *answers)
+        trace = run_scenario(
+            s, model=f"scripted/queue-{queue}", strategy=make_strategy(name, CATALOG), catalog=CATALOG,
+            settings=AgentSettings(max_steps=4, timeout_s=5, retry=RetryPolicy(max_retries=0)),
+        )  # fmt: skip
+        scripted.clear_queue(queue)
+        result[name] = score_scenario(s, trace, CATALOG)
+    return result
+
+
+def test_a_blocked_call_on_a_greeting_is_a_saved_turn_and_a_workflow_question() -> None:
+    chat = next(s for s in SCENARIOS if s.id == "chat")
+    runs = workflow_and_instructed(chat, Answer(calls=[("get_order", "{}")]), Answer(content="Hello!"))
+    assert not runs["instructed"].turns[0].correct
+    turn = runs["workflow"].turns[0]
+    assert turn.correct and turn.saved_by_block and turn.workflow_clarified and turn.blocked == {"invalid": 1}
+    m = metrics([runs["workflow"]])
+    assert (
+        m["turns_saved_by_block"] == m["workflow_clarifications"] == 1.0 and m["blocked_invalid_rate"] == 1.0
+    )
+    m = metrics([runs["instructed"]])
+    assert m["turns_saved_by_block"] == m["workflow_clarifications"] == 0.0
+    assert all(m[f"blocked_{kind}_rate"] == 0.0 for kind in ("malformed", "hallucinated", "invalid", "valid"))
+
+
+def test_a_blocked_call_on_a_clarify_turn_gets_the_workflow_question() -> None:
+    ask = next(s for s in SCENARIOS if s.id == "clarify")
+    runs = workflow_and_instructed(ask, Answer(calls=[("cancel_order", "{}")]), Answer(content="Which one?"))
+    assert not runs["instructed"].turns[0].correct
+    turn = runs["workflow"].turns[0]
+    assert turn.clarify_ok and turn.saved_by_block and turn.workflow_clarified
+
+
+def test_a_text_call_sent_back_counts_as_a_blocked_malformed_output() -> None:
+    chat = next(s for s in SCENARIOS if s.id == "chat")
+    text_call = Answer(content='<tool_call>{"name": "get_order"')
+    runs = workflow_and_instructed(chat, text_call, Answer(content="Hello! How can I help?"))
+    assert runs["instructed"].turns[0].malformed == 1 and not runs["instructed"].turns[0].correct
+    turn = runs["workflow"].turns[0]
+    assert turn.correct and turn.blocked == {"malformed": 1} and turn.saved_by_block
+    assert not turn.workflow_clarified
+    m = metrics([runs["workflow"]])
+    assert m["malformed_rate"] == 0.0 and m["blocked_malformed_rate"] == 1.0
