@@ -121,7 +121,8 @@ class Run:
 def agent_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     """Ask the model for the next message, record the request, and parse the proposed calls.
 
-    Malformed output counts in ``TurnTrace.malformed`` unless a workflow check will catch it.
+    Malformed output counts in ``TurnTrace.malformed`` unless a workflow check will catch it (a
+    text that looks like a failed call and is sent back for a retry counts in ``TurnTrace.sent_back``).
     """
     run = runtime.context
     reply = _ask(run, state["messages"])
@@ -132,7 +133,9 @@ def agent_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     workflow = run.strategy.check_calls
     if not workflow:
         run.turn.malformed += sum(p.arguments is None for p in pending)
-    if text_call and not (workflow and _may_retry(run, state["retries"], steps)):
+    if text_call and workflow and _may_retry(run, state["retries"], steps):
+        run.turn.sent_back += 1
+    elif text_call:
         run.turn.malformed += 1
     message = _assistant(reply.content, pending)
     return {"messages": [message], "pending": pending, "steps": steps, "text_call": text_call}
@@ -144,6 +147,7 @@ def check_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     All valid: on to the tools. A missing required argument: nothing runs and the customer is
     asked for it. Other problems: the model gets the errors (valid calls still run) and tries
     again, until its retries are used up; then nothing runs and the turn ends with an apology.
+    A reply the workflow writes is marked in ``TurnTrace.workflow_reply``.
     """
     run = runtime.context
     pending = [_checked(run.catalog, p) for p in state["pending"]]
@@ -155,8 +159,10 @@ def check_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     if missing is not None:
         question = clarifying_question(_argument(missing.problem), run.strategy.field_words)
         reply, reason = question, "not run: asking the customer first"
+        run.turn.workflow_reply = "clarify"
     else:
         reply, reason = GIVE_UP_REPLY, "not run: the workflow gave up on this message"
+        run.turn.workflow_reply = "give_up"
     messages = [_run_or_report(run, _block(p, reason)) for p in pending]
     return {"messages": [*messages, {"role": "assistant", "content": reply}], "pending": [], "stop": True}
 

@@ -2,7 +2,8 @@
 
 ``decide`` is pure decision logic over a history of rungs (one scored run per strategy).
 ``run_ladder`` runs the strategies in order through the runner, each as a child run of one
-parent MLflow run, stops once the target is met, and logs a ladder figure to the parent.
+parent MLflow run, stops once the target is met, and logs the ladder's table (``ladder_table``:
+accuracy and what the workflow's checks stopped, per rung) and figure to the parent.
 This module does not score or talk to models; it reaches MLflow only through lab/tracking.py.
 """
 
@@ -22,17 +23,23 @@ from lab.errors import BadInput
 from lab.run import RunConfig, RunSummary, resolve, run_suite
 from lab.scenarios import load_scenarios
 from lab.strategies import DEFAULT_TRAIN
-from lab.types import Contract
+from lab.types import BLOCK_KINDS, Contract
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 LADDER: tuple[str, ...] = ("zero_shot", "instructed", "few_shot", "workflow")
+BLOCKED_RATES: tuple[str, ...] = tuple(f"blocked_{kind}_rate" for kind in BLOCK_KINDS)
 DecisionKind = Literal["target_met", "fine_tune", "keep_iterating"]
 
 
 class Rung(Contract):
-    """One rung of the ladder: a scored run of one strategy, with its 95% interval."""
+    """One rung of the ladder: a scored run of one strategy, with its 95% interval.
+
+    The workflow fields say how much of the rung's score its checks made (lab/metrics.py): turns
+    right only because calls were stopped, questions the workflow wrote, and the share of proposed
+    calls stopped per kind; all 0 for a strategy without checks.
+    """
 
     strategy: str
     run_id: str
@@ -41,6 +48,12 @@ class Rung(Contract):
     ci_high: float = Field(ge=0.0, le=1.0)
     trials: int = Field(default=0, ge=0, description="scenario trials run (0: not recorded)")
     failed: int = Field(default=0, ge=0, description="trials that failed outright (model errors)")
+    turns_saved_by_block: int = Field(default=0, ge=0)
+    workflow_clarifications: int = Field(default=0, ge=0)
+    blocked_malformed_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    blocked_hallucinated_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    blocked_invalid_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    blocked_valid_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _interval_holds_accuracy(self) -> Rung:
@@ -205,6 +218,9 @@ class LadderResult:
                     "call_accuracy": r.call_accuracy,
                     "ci95": [r.ci_low, r.ci_high],
                     "failed_trials": r.failed,
+                    "turns_saved_by_block": r.turns_saved_by_block,
+                    "workflow_clarifications": r.workflow_clarifications,
+                    **{name: getattr(r, name) for name in BLOCKED_RATES},
                 }
                 for r in self.rungs
             ],
@@ -215,9 +231,26 @@ class LadderResult:
         }
 
 
+def ladder_table(rungs: list[Rung]) -> str:
+    """The rungs as a markdown table: accuracy, interval, failures and what the workflow stopped."""
+    lines = [
+        "| rung | call_accuracy | 95% CI | failed trials | turns saved by a block | workflow questions "
+        "| blocked malformed | blocked hallucinated | blocked invalid | blocked valid |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rungs:
+        blocked = " | ".join(f"{getattr(r, name):.3f}" for name in BLOCKED_RATES)
+        lines.append(
+            f"| {r.strategy} | {r.call_accuracy:.3f} | [{r.ci_low:.3f}, {r.ci_high:.3f}] "
+            f"| {r.failed}/{r.trials} | {r.turns_saved_by_block} | {r.workflow_clarifications} | {blocked} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def rung_from(summary: RunSummary) -> Rung:
-    """A rung from a finished suite run: its call accuracy and Wilson 95% interval."""
-    accuracy = summary.result["metrics"].get("call_accuracy")
+    """A rung from a finished suite run: call accuracy, Wilson 95% interval, what the workflow stopped."""
+    metrics = summary.result["metrics"]
+    accuracy = metrics.get("call_accuracy")
     if accuracy is None:
         raise BadInput("--suite", f"{summary.suite} has no API calls to score, so call_accuracy is undefined")
     low, high = summary.result["ci95"].get("call_accuracy") or (accuracy, accuracy)
@@ -229,6 +262,9 @@ def rung_from(summary: RunSummary) -> Rung:
         ci_high=max(high, accuracy),
         trials=len(summary.records),
         failed=summary.failed,
+        turns_saved_by_block=int(metrics.get("turns_saved_by_block") or 0),
+        workflow_clarifications=int(metrics.get("workflow_clarifications") or 0),
+        **{name: metrics.get(name) or 0.0 for name in BLOCKED_RATES},
     )
 
 
@@ -315,7 +351,7 @@ def climb(
 
 
 def log_ladder(result: LadderResult) -> None:
-    """Log the decision, per-rung accuracies and the ladder figure to the parent run."""
+    """Log the decision, per-rung accuracies, the ladder table and figure to the parent run."""
     run_id, decision = result.parent_run_id, result.decision
     metrics = {f"{r.strategy}_call_accuracy": r.call_accuracy for r in result.rungs}
     metrics |= {
@@ -329,6 +365,7 @@ def log_ladder(result: LadderResult) -> None:
         tags["lab.best_strategy"] = decision.best.strategy
     tracking.set_tags(run_id, tags)
     tracking.log_dict(run_id, result.as_json(), "ladder.json")
+    tracking.log_text(run_id, ladder_table(result.rungs), "ladder.md")
     figure = ladder_figure(result.rungs, result.target)
     try:
         tracking.log_figure(run_id, figure, "ladder.png")

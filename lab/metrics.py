@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from lab.stats import pass_hat_k, percentile, wilson
-from lab.types import ScoredScenario
+from lab.types import BLOCK_KINDS, ScoredScenario
 
 METRIC_NAMES: tuple[str, ...] = (
     "call_accuracy",
@@ -26,6 +26,12 @@ METRIC_NAMES: tuple[str, ...] = (
     "malformed_rate",
     "hallucinated_tool_rate",
     "extra_call_rate",
+    "blocked_malformed_rate",
+    "blocked_hallucinated_rate",
+    "blocked_invalid_rate",
+    "blocked_valid_rate",
+    "workflow_clarifications",
+    "turns_saved_by_block",
     "pass_hat_k",
     "latency_p50_s",
     "latency_p95_s",
@@ -49,6 +55,9 @@ class Tally:
     trials: int = 0
     success: int = 0
     state_match: int = 0
+    blocked: Counter = field(default_factory=Counter)
+    workflow_clarifications: int = 0
+    saved_by_block: int = 0
 
     @property
     def expected(self) -> int:
@@ -65,6 +74,11 @@ class Tally:
         """Calls the model attempted (blocked calls excluded), malformed outputs included."""
         paired = self.verdicts["matched"] + self.verdicts["wrong_arguments"] + self.verdicts["wrong_tool"]
         return paired + self.verdicts["extra"] + self.verdicts["hallucinated"] + self.malformed
+
+    @property
+    def proposed(self) -> int:
+        """Every call the model proposed: the attempted ones and those a workflow check stopped."""
+        return self.attempts + sum(self.blocked.values())
 
     @property
     def unmatched_made(self) -> int:
@@ -88,6 +102,9 @@ def tally(scored: list[ScoredScenario]) -> Tally:
             counts.no_call += turn.kind == "no_call"
             counts.no_call_ok += bool(turn.no_call_ok)
             counts.verdicts.update(outcome.verdict for outcome in turn.outcomes)
+            counts.blocked.update(turn.blocked)
+            counts.workflow_clarifications += turn.workflow_clarified
+            counts.saved_by_block += turn.saved_by_block
     return counts
 
 
@@ -106,6 +123,7 @@ def proportions(counts: Tally) -> dict[str, tuple[int, int]]:
         "malformed_rate": (counts.malformed, counts.attempts),
         "hallucinated_tool_rate": (v["hallucinated"], counts.attempts),
         "extra_call_rate": (v["extra"], counts.attempts),
+        **{f"blocked_{kind}_rate": (counts.blocked[kind], counts.proposed) for kind in BLOCK_KINDS},
     }
 
 
@@ -123,7 +141,10 @@ def metrics(scored: list[ScoredScenario], k: int | None = None) -> dict[str, flo
         scored: the scored trials of a run.
         k: trials per scenario for ``pass_hat_k``; defaults to the most trials any scenario has.
     """
-    result = {name: _ratio(num, den, name) for name, (num, den) in proportions(tally(scored)).items()}
+    counts = tally(scored)
+    result = {name: _ratio(num, den, name) for name, (num, den) in proportions(counts).items()}
+    result["workflow_clarifications"] = float(counts.workflow_clarifications)
+    result["turns_saved_by_block"] = float(counts.saved_by_block)
     per_task: dict[str, list[bool]] = defaultdict(list)
     for item in scored:
         per_task[item.scenario_id].append(item.success)
@@ -154,7 +175,12 @@ def by_category(scored: list[ScoredScenario]) -> dict[str, dict]:
 
 
 def by_tool(scored: list[ScoredScenario]) -> dict[str, dict]:
-    """Per tool: verdict counts of its expected calls, extra calls of it, accuracy and interval."""
+    """Per tool: verdict counts of its expected calls and of unmatched calls naming it, accuracy and interval.
+
+    A tool's accuracy is matched / (its expected calls + the extra, hallucinated and malformed
+    calls that name it), the headline ``call_accuracy`` restricted to one tool; ``judged`` is that
+    denominator. Malformed outputs that named no call belong to no tool.
+    """
     rows: dict[str, Counter] = defaultdict(Counter)
     for item in scored:
         for turn in item.turns:
@@ -163,13 +189,15 @@ def by_tool(scored: list[ScoredScenario]) -> dict[str, dict]:
     table = {}
     for tool, counts in sorted(rows.items()):
         expected = sum(counts[v] for v in ("matched", "wrong_arguments", "wrong_tool", "missing"))
+        judged = expected + sum(counts[v] for v in ("extra", "hallucinated", "malformed"))
         table[tool] = {
             "expected": expected,
             **{v: counts[v] for v in ("matched", "wrong_arguments", "wrong_tool", "missing", "extra")},
             "hallucinated": counts["hallucinated"],
             "malformed": counts["malformed"],
-            "accuracy": counts["matched"] / expected if expected else None,
-            "ci95": wilson(counts["matched"], expected),
+            "judged": judged,
+            "accuracy": counts["matched"] / judged if judged else None,
+            "ci95": wilson(counts["matched"], judged),
         }
     return table
 

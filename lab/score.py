@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lab.types import (
+    BLOCK_KINDS,
+    BlockKind,
     CallOutcome,
     Clarify,
     ExpectedCall,
@@ -39,6 +42,8 @@ QUESTION = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 INVALID = "<invalid>"
+WORD = re.compile(r"[^\W_]+")
+HYPHEN = re.compile(r"(?<=[^\W_])[-\u2010\u2011](?=[^\W_])")
 # Ranking metadata that differs between two phrasings of one search even when they retrieve the same items.
 RANKING_KEYS = frozenset({"score", "scores", "relevance", "similarity", "distance"})
 
@@ -225,12 +230,52 @@ def fault(catalog: Catalog, call: MadeCall) -> CallOutcome | None:
     return None
 
 
+def words(text: str, join_hyphens: bool = False) -> list[str]:
+    """The casefolded words of a text: runs of letters and digits.
+
+    Every other character ends a word, apostrophes included ("I'd" is ``i``, ``d``). With
+    ``join_hyphens``, a hyphen between two letters or digits joins them first ("e-mail" is ``email``).
+    """
+    text = text.casefold()
+    return WORD.findall(HYPHEN.sub("", text) if join_hyphens else text)
+
+
+def holds(text: list[str], phrase: list[str]) -> bool:
+    """Whether ``phrase`` occurs as consecutive whole words of ``text``; its last word may end in s/es."""
+    if not phrase:
+        return False
+    *head, last = phrase
+    endings, size = {last, f"{last}s", f"{last}es"}, len(phrase)
+    return any(
+        text[i : i + size - 1] == head and text[i + size - 1] in endings for i in range(len(text) - size + 1)
+    )
+
+
+def mentions(text: str, keyword: str) -> bool:
+    """Whether a text holds a keyword as whole words (never inside another word); see ``holds``.
+
+    Hyphenated words are tried both split and joined, so "e-mail" mentions "email" and "mail",
+    and "order-id" mentions "order id". A keyword without letters or digits mentions nothing.
+    """
+    return any(holds(words(text, joined), words(keyword, joined)) for joined in (False, True))
+
+
 def asks_for(reply: str, clarify: Clarify | None) -> bool:
-    """Whether a reply is a question that mentions one of the clarification's keywords."""
+    """Whether a reply is a question that mentions one of the clarification's keywords as whole words."""
     is_question = "?" in reply or QUESTION.search(reply) is not None
-    text = loose_text(reply)
     keywords = clarify.keywords if clarify else []
-    return is_question and (not keywords or any(loose_text(k) in text for k in keywords))
+    return is_question and (not keywords or any(mentions(reply, k) for k in keywords))
+
+
+def block_kind(catalog: Catalog, call: MadeCall) -> BlockKind:
+    """Why a workflow check stopped a call: unparseable arguments (``malformed``), an unknown tool
+    (``hallucinated``), arguments its schema rejects (``invalid``), or none (``valid``: a call held
+    back with the others of its step when the workflow asked the customer or gave up)."""
+    if call.arguments is None:
+        return "malformed"
+    if not catalog.has(call.name):
+        return "hallucinated"
+    return "valid" if catalog.validate(call.name, call.arguments)[1] is None else "invalid"
 
 
 def score_turn(
@@ -241,6 +286,10 @@ def score_turn(
     ``TurnTrace.malformed`` counts every malformed model output of the turn, including calls
     recorded with ``arguments=None``; ``TurnScore.malformed`` keeps only the outputs that are
     not already a ``malformed`` outcome, so nothing is counted twice.
+
+    Blocked calls and outputs a workflow sent back do not count as made; ``TurnScore.blocked``
+    counts them by kind. Counted, each would be an unasked-for call or a malformed output, which
+    makes any turn wrong; so a right turn that holds one is ``saved_by_block``.
     """
     trace = trace or TurnTrace(user=turn.user)
     made = [call for call in trace.calls if not call.blocked]
@@ -261,6 +310,11 @@ def score_turn(
         score.correct = quiet
     else:
         score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in outcomes)
+    kinds = Counter(block_kind(catalog, call) for call in trace.calls if call.blocked)
+    kinds["malformed"] += trace.sent_back
+    score.blocked = {kind: kinds[kind] for kind in BLOCK_KINDS if kinds[kind]}
+    score.saved_by_block = score.correct and bool(score.blocked)
+    score.workflow_clarified = trace.workflow_reply == "clarify"
     return score
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from lab.errors import BadInput
 from lab.models.toolformat import render_calls
+from lab.score import mentions
 from lab.types import CATEGORIES, Clarify, Expect, Scenario
 
 if TYPE_CHECKING:
@@ -214,6 +215,6 @@ def ask_for(clarify: Clarify | None, words: Mapping[str, str] | None = None) -> 
     if clarify is None:
         return clarifying_question("details", words)
     question = clarifying_question(clarify.field, words)
-    if any(keyword.lower() in question.lower() for keyword in clarify.keywords):
+    if any(mentions(question, keyword) for keyword in clarify.keywords):
         return question
     return f"Could you please tell me your {clarify.keywords[0]}?"

@@ -143,6 +143,12 @@ class TurnTrace(Contract):
     reply: str = ""
     malformed: int = Field(default=0, description="model outputs that tried to call but did not parse")
     step_limit_hit: bool = False
+    sent_back: int = Field(
+        default=0, description="outputs that looked like a failed call, sent back by a workflow check"
+    )
+    workflow_reply: Literal["clarify", "give_up"] | None = Field(
+        default=None, description="set when a workflow check, not the model, wrote the reply"
+    )
 
 
 class Trace(Contract):
@@ -163,6 +169,8 @@ class Trace(Contract):
 
 # --------------------------------------------------------------------------- scores
 
+BlockKind = Literal["malformed", "hallucinated", "invalid", "valid"]
+BLOCK_KINDS: tuple[BlockKind, ...] = ("malformed", "hallucinated", "invalid", "valid")
 Verdict = Literal["matched", "wrong_tool", "wrong_arguments", "missing", "extra", "hallucinated", "malformed"]
 
 
@@ -177,7 +185,12 @@ class CallOutcome(Contract):
 
 
 class TurnScore(Contract):
-    """The verdict on one turn."""
+    """The verdict on one turn, and what a workflow's checks stopped in it.
+
+    ``blocked`` counts the turn's blocked calls by kind (outputs a workflow sent back count as
+    ``malformed``); ``saved_by_block`` marks a right turn that would be wrong if its blocked calls
+    and sent-back outputs counted as made; ``workflow_clarified`` a reply the workflow wrote as a question.
+    """
 
     index: int
     kind: Literal["calls", "clarify", "no_call"]
@@ -186,6 +199,9 @@ class TurnScore(Contract):
     malformed: int = 0
     clarify_ok: bool | None = None
     no_call_ok: bool | None = None
+    blocked: dict[BlockKind, int] = Field(default_factory=dict)
+    saved_by_block: bool = False
+    workflow_clarified: bool = False
 
 
 class ScoredScenario(Contract):

@@ -15,7 +15,17 @@ from lab import tracking
 from lab.cli.common import TIMEOUT_OPTION
 from lab.generate import generate
 from lab.graph import DEFAULT_TIMEOUT_S
-from lab.ladder import LADDER, Rung, decide, intervals_overlap, is_plateau, recent_gain, run_ladder
+from lab.ladder import (
+    BLOCKED_RATES,
+    LADDER,
+    Rung,
+    decide,
+    intervals_overlap,
+    is_plateau,
+    ladder_table,
+    recent_gain,
+    run_ladder,
+)
 from lab.run import settings_for
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -147,6 +157,38 @@ def test_rungs_whose_trials_all_failed_are_not_judged() -> None:
     assert result.decision == "fine_tune" and "3 of 10 in zero_shot, 4 of 10 in instructed" in result.reason
 
 
+@SETTINGS
+@given(
+    history=histories,
+    saved=st.lists(st.integers(0, 500), min_size=6, max_size=6),
+    rates=st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4),
+)
+def test_the_table_shows_every_rung_and_what_its_workflow_stopped(
+    history: list[Rung], saved: list[int], rates: list[float]
+) -> None:
+    workflow = dict(zip(BLOCKED_RATES, rates, strict=True))
+    rungs = [
+        r.model_copy(
+            update={"turns_saved_by_block": saved[i], "workflow_clarifications": saved[-1 - i], **workflow}
+        )
+        for i, r in enumerate(history)
+    ]
+    lines = ladder_table(rungs).splitlines()
+    assert (
+        len(lines) == 2 + len(rungs)
+        and "turns saved by a block" in lines[0]
+        and "blocked invalid" in lines[0]
+    )
+    for rung, line in zip(rungs, lines[2:], strict=True):
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert len(cells) == lines[0].count("|") - 1
+        assert cells[0] == rung.strategy and cells[4:6] == [
+            str(rung.turns_saved_by_block),
+            str(rung.workflow_clarifications),
+        ]
+        assert cells[6:] == [f"{getattr(rung, name):.3f}" for name in BLOCKED_RATES]
+
+
 def test_rung_rejects_accuracy_outside_its_interval() -> None:
     with pytest.raises(ValueError):
         Rung(strategy="zero_shot", run_id="r", call_accuracy=0.5, ci_low=0.6, ci_high=0.7)
@@ -214,6 +256,29 @@ def test_chaos_climbs_every_rung_below_the_target(suites, store) -> None:
     assert metrics["instructed_call_accuracy"] == pytest.approx(result.rungs[1].call_accuracy)
 
 
+def test_the_workflow_rung_shows_what_its_checks_stopped(suites, store) -> None:
+    fast = settings_for(retries=3, retry_delay_s=0.001, timeout_s=5.0)
+    result = run_ladder(
+        "scripted/chaos-3",
+        suites / "dev.jsonl",
+        0.999,
+        limit=6,
+        concurrency=2,
+        strategies=("instructed", "workflow"),
+        train_file=suites / "train.jsonl",
+        settings=fast,
+    )
+    instructed, workflow = result.rungs
+    stopped = ("turns_saved_by_block", "workflow_clarifications", *BLOCKED_RATES)
+    assert all(getattr(instructed, name) == 0 for name in stopped)
+    child = tracking.find_run(workflow.run_id).metrics
+    assert all(getattr(workflow, name) == pytest.approx(child[name]) for name in stopped)
+    assert workflow.turns_saved_by_block > 0 and sum(getattr(workflow, name) for name in BLOCKED_RATES) > 0
+    runs = result.as_json()["runs"]
+    assert [run["turns_saved_by_block"] for run in runs] == [0, workflow.turns_saved_by_block]
+    assert "ladder.md" in set(tracking.artifacts(result.parent_run_id))
+
+
 def test_cli_prints_the_contract_and_rejects_a_bad_target(suites, store, monkeypatch, capsys) -> None:
     from typer.testing import CliRunner
 
@@ -226,6 +291,12 @@ def test_cli_prints_the_contract_and_rejects_a_bad_target(suites, store, monkeyp
     payload = json.loads(out.stdout)
     assert payload["decision"] == "target_met" and payload["runs"][0]["strategy"] == "zero_shot"
     assert payload["best"]["run_id"] == payload["runs"][0]["run_id"] and payload["plateau"] is False
+    table = CliRunner().invoke(app, args)
+    assert (
+        table.exit_code == 0
+        and "| zero_shot | 1.000 |" in table.stdout
+        and "turns saved by a block" in table.stdout
+    )
     monkeypatch.setattr(sys, "argv", ["lab", *args[:-4], "--target", "1.5", "--json"])
     with pytest.raises(SystemExit) as exit_info:
         main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -11,10 +12,16 @@ from hypothesis import strategies as st
 from schema_strategies import from_schema
 from shop_fixture import sample_fixture
 
+from lab.agent import AgentSettings, run_scenario
 from lab.metrics import METRIC_NAMES, metrics
-from lab.score import assign_ordered, assign_unordered, same_value, score_scenario
-from lab.types import MadeCall, Scenario, Trace, TurnTrace
-from tools.shop import CATALOG
+from lab.models import scripted
+from lab.models.gateway import RetryPolicy
+from lab.models.oracle import Answer
+from lab.scenarios import load_scenarios
+from lab.score import asks_for, assign_ordered, assign_unordered, mentions, same_value, score_scenario, words
+from lab.strategies import ask_for, clarifying_question, make_strategy
+from lab.types import Clarify, MadeCall, Scenario, ScoredScenario, Trace, TurnTrace
+from tools.shop import CATALOG, DOMAIN
 
 FIXTURE = sample_fixture()
 PROPERTIES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -254,7 +261,10 @@ WILD_TURN = st.builds(
     reply=st.text(max_size=40),
     malformed=st.integers(0, 3),
     step_limit_hit=st.booleans(),
+    sent_back=st.integers(0, 2),
+    workflow_reply=st.sampled_from([None, "clarify", "give_up"]),
 )
+COUNTS = ("workflow_clarifications", "turns_saved_by_block")
 
 
 @PROPERTIES
@@ -274,8 +284,11 @@ def test_arbitrary_model_output_never_raises(s: Scenario, turns: list[TurnTrace]
     )
     result = metrics([score_scenario(s, trace, CATALOG)])
     assert all(
-        v is None or 0.0 <= v <= 1.0 for k, v in result.items() if not k.startswith(("latency", "tokens"))
+        v is None or 0.0 <= v <= 1.0
+        for k, v in result.items()
+        if not k.startswith(("latency", "tokens")) and k not in COUNTS
     )
+    assert all(0 <= result[k] <= len(s.turns) for k in COUNTS)
 
 
 # --------------------------------------------------------------------------- examples
@@ -365,3 +378,163 @@ def test_a_failed_trial_scores_its_unreached_turns_as_missing() -> None:
     scored = score_scenario(s, trace_of(s, gold_turns(s)[:1], error="model_error: boom"), CATALOG)
     assert not scored.success and scored.error == "model_error: boom"
     assert [o.verdict for o in scored.turns[1].outcomes] == ["missing"]
+
+
+# --------------------------------------------------------------------------- clarify keywords are whole words
+
+PACKS = Path(__file__).resolve().parent.parent / "scenarios"
+PACK_CLARIFIES = [
+    turn.expect.clarify
+    for pack in sorted(PACKS.glob("*.jsonl"))
+    for s in load_scenarios(pack)
+    for turn in s.turns
+    if turn.expect.clarify is not None
+]
+TEMPLATE = "Could you tell me the {} please?"
+KEYWORD = st.sampled_from(sorted({k for c in PACK_CLARIFIES for k in c.keywords})) | st.from_regex(
+    r"[a-z]{2,8}", fullmatch=True
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "keywords"),
+    [
+        ("I'd be happy to help. What would you like to do?", ["order", "number", "id"]),
+        ("Could you provide a little more detail?", ["id"]),
+        ("What did you have in mind?", ["id"]),
+        ("Would you like me to update anything?", ["date"]),
+    ],
+)
+def test_a_keyword_inside_another_word_is_not_asked_for(reply: str, keywords: list[str]) -> None:
+    assert not asks_for(reply, Clarify(field="x", keywords=keywords))
+
+
+@pytest.mark.parametrize(
+    ("reply", "field"),
+    [
+        ("Could you share your order ID?", "order_id"),
+        ("What's the email on the account?", "customer_id"),
+        ("What's the e-mail address on the account?", "email"),
+        ("Which date should the pause end?", "until"),
+        ("Which dates work for you?", "until"),
+        ("Why would you like to return it?", "reason"),
+        ("Where should we ship it: which street address?", "street"),
+    ],
+)
+def test_real_questions_ask_for_the_committed_packs_fields(reply: str, field: str) -> None:
+    clarifies = [c for c in PACK_CLARIFIES if c.field == field]
+    assert clarifies and all(asks_for(reply, c) for c in clarifies)
+
+
+def test_the_workflow_and_the_oracle_questions_ask_for_every_committed_clarify() -> None:
+    assert PACK_CLARIFIES
+    for clarify in PACK_CLARIFIES:
+        assert asks_for(clarifying_question(clarify.field), clarify), clarify
+        assert asks_for(ask_for(clarify), clarify), clarify
+
+
+def test_hyphens_and_multiword_keywords_match_whole_words() -> None:
+    assert mentions("Which e-mail is it?", "email") and mentions("Which email is it?", "e-mail")
+    assert mentions("Your order-id, please?", "order id") and mentions("The ORDER  ID?", "order id")
+    assert not mentions("An order of the id?", "order id") and not mentions("anything?", "")
+
+
+@PROPERTIES
+@given(keyword=KEYWORD, before=st.from_regex(r"[a-z0-9]{0,4}", fullmatch=True),
+       after=st.from_regex(r"[a-z0-9]{0,4}", fullmatch=True))  # fmt: skip
+def test_a_keyword_glued_into_another_word_never_counts(keyword: str, before: str, after: str) -> None:
+    word = f"{before}{keyword}{after}"
+    assume(word not in {keyword, f"{keyword}s", f"{keyword}es"})
+    assume(not set(words(keyword)) & set(words(TEMPLATE)))
+    assert not asks_for(TEMPLATE.format(word), Clarify(field="x", keywords=[keyword]))
+    for glue in (" ", "-", ", ", " (", "'"):
+        alone = f"{before}{glue}{keyword}{glue}{after}" if before or after else keyword
+        assert asks_for(TEMPLATE.format(alone), Clarify(field="x", keywords=[keyword]))
+
+
+# --------------------------------------------------------------------------- what a workflow's checks stopped
+
+HEADLINE = [name for name in METRIC_NAMES if not name.startswith("blocked_") and name not in COUNTS]
+
+
+@PROPERTIES
+@given(
+    s=st.sampled_from(SCENARIOS),
+    gold=st.booleans(),
+    wild=st.lists(WILD_TURN, min_size=1, max_size=3),
+    stopped=st.lists(st.tuples(st.integers(0, 2), WILD_CALL), max_size=4),
+    sent_back=st.lists(st.integers(0, 2), max_size=3),
+)
+def test_what_a_workflow_stopped_never_changes_the_headline(s, gold, wild, stopped, sent_back) -> None:
+    turns = gold_turns(s) if gold else wild
+    before = score_scenario(s, trace_of(s, turns), CATALOG)
+    blocked = [t.model_copy(deep=True, update={"sent_back": 0}) for t in turns]
+    for index, call in stopped:
+        blocked[index % len(blocked)].calls.append(call.model_copy(update={"blocked": True}))
+    for index, count in enumerate(sent_back[: len(blocked)]):
+        blocked[index].sent_back = count
+    after = score_scenario(s, trace_of(s, blocked), CATALOG)
+    fields = {"correct", "outcomes", "malformed", "clarify_ok", "no_call_ok"}
+    assert [t.model_dump(include=fields) for t in after.turns] == [
+        t.model_dump(include=fields) for t in before.turns
+    ]
+    assert after.success == before.success and after.state_match == before.state_match
+    m_before, m_after = metrics([before]), metrics([after])
+    assert {k: m_after[k] for k in HEADLINE} == {k: m_before[k] for k in HEADLINE}
+    for turn, trace in zip(after.turns, blocked, strict=False):
+        assert sum(turn.blocked.values()) == sum(c.blocked for c in trace.calls) + trace.sent_back
+        assert turn.saved_by_block == (turn.correct and bool(turn.blocked))
+    if gold:  # every right turn that something was stopped in is one the block saved
+        saved = sum(bool(t.blocked) for t in after.turns if t.correct)
+        assert m_after["turns_saved_by_block"] == saved
+
+
+def workflow_and_instructed(s: Scenario, *answers: Answer) -> dict[str, ScoredScenario]:
+    """The same model replies under `instructed` and under `workflow`, scored (a scripted queue)."""
+    result = {}
+    for name in ("instructed", "workflow"):
+        queue = f"score_{s.id}_{name}"
+        scripted.clear_queue(queue)
+        scripted.enqueue(queue, *answers)
+        trace = run_scenario(
+            s, model=f"scripted/queue-{queue}", strategy=make_strategy(name, DOMAIN), catalog=CATALOG,
+            settings=AgentSettings(max_steps=4, timeout_s=5, retry=RetryPolicy(max_retries=0)),
+        )  # fmt: skip
+        scripted.clear_queue(queue)
+        result[name] = score_scenario(s, trace, CATALOG)
+    return result
+
+
+def test_a_blocked_call_on_a_greeting_is_a_saved_turn_and_a_workflow_question() -> None:
+    chat = next(s for s in SCENARIOS if s.id == "chat")
+    runs = workflow_and_instructed(chat, Answer(calls=[("get_order", "{}")]), Answer(content="Hello!"))
+    assert not runs["instructed"].turns[0].correct
+    turn = runs["workflow"].turns[0]
+    assert turn.correct and turn.saved_by_block and turn.workflow_clarified and turn.blocked == {"invalid": 1}
+    m = metrics([runs["workflow"]])
+    assert (
+        m["turns_saved_by_block"] == m["workflow_clarifications"] == 1.0 and m["blocked_invalid_rate"] == 1.0
+    )
+    m = metrics([runs["instructed"]])
+    assert m["turns_saved_by_block"] == m["workflow_clarifications"] == 0.0
+    assert all(m[f"blocked_{kind}_rate"] == 0.0 for kind in ("malformed", "hallucinated", "invalid", "valid"))
+
+
+def test_a_blocked_call_on_a_clarify_turn_gets_the_workflow_question() -> None:
+    ask = next(s for s in SCENARIOS if s.id == "clarify")
+    runs = workflow_and_instructed(ask, Answer(calls=[("cancel_order", "{}")]), Answer(content="Which one?"))
+    assert not runs["instructed"].turns[0].correct
+    turn = runs["workflow"].turns[0]
+    assert turn.clarify_ok and turn.saved_by_block and turn.workflow_clarified
+
+
+def test_a_text_call_sent_back_counts_as_a_blocked_malformed_output() -> None:
+    chat = next(s for s in SCENARIOS if s.id == "chat")
+    text_call = Answer(content='<tool_call>{"name": "get_order"')
+    runs = workflow_and_instructed(chat, text_call, Answer(content="Hello! How can I help?"))
+    assert runs["instructed"].turns[0].malformed == 1 and not runs["instructed"].turns[0].correct
+    turn = runs["workflow"].turns[0]
+    assert turn.correct and turn.blocked == {"malformed": 1} and turn.saved_by_block
+    assert not turn.workflow_clarified
+    m = metrics([runs["workflow"]])
+    assert m["malformed_rate"] == 0.0 and m["blocked_malformed_rate"] == 1.0

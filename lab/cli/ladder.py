@@ -37,7 +37,7 @@ def ladder(
     run in the suite's experiment, stopping once the target is met. The decision is target_met,
     fine_tune (a plateau below the target) or keep_iterating (still rising), with its reason.
     """
-    from lab.ladder import Rung, run_ladder
+    from lab.ladder import Rung, ladder_table, run_ladder
     from lab.run import settings_for
 
     def show(rung: Rung) -> None:
@@ -60,3 +60,4 @@ def ladder(
     print(f"decision: {payload['decision']} (plateau: {payload['plateau']})")
     print(f"reason: {payload['reason']}")
     print(f"parent run: {payload['parent_run_id']} in experiment {payload['experiment']}")
+    print(ladder_table(result.rungs), end="")

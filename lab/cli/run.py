@@ -142,7 +142,7 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             _fmt(m["scenario_success"]),
         )
     console.print(cats)
-    tools = Table(title="by tool (expected calls)")
+    tools = Table(title="by tool (accuracy: matched / expected + unmatched calls naming the tool)")
     for column in (
         "tool",
         "expected",
