@@ -241,3 +241,18 @@ def test_the_same_comparison_is_logged_once_and_reused(store: Path):
     other_seed = json.loads(invoke("compare", "--baseline", b, "--candidate", c, "--seed", "1", "--json").out)
     assert other_seed["reused"] is False and run_count(store) == runs + 1
     assert {"p_value", "test", "mcnemar_p", "delta_ci95", "verdict", "reason"} <= set(one)
+
+
+def test_the_report_and_its_figure_show_the_verdict_and_its_test():
+    from lab.compare_report import category_figure, markdown, title
+
+    base, cand = scenarios_differing(lambda sid: trial(sid, [True, True], extra=1))
+    result = compare_records(cand, base, names=("C", "B"))
+    heading = title(result)
+    assert heading.startswith("adopt, ") and "paired_bootstrap p=" in heading
+    figure = category_figure(result)
+    assert heading in figure.axes[0].get_title()
+    figure.clear()
+    report = markdown(result)
+    assert report.startswith("# Comparison: adopt") and result.reason in report
+    assert "secondary (not used by the verdict" in report and "McNemar exact p (expected calls): 1" in report
