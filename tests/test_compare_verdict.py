@@ -244,7 +244,7 @@ def test_the_same_comparison_is_logged_once_and_reused(store: Path):
 
 
 def test_the_report_and_its_figure_show_the_verdict_and_its_test():
-    from lab.compare_report import category_figure, markdown, title
+    from lab.compare_report import category_figure, markdown, plt, title
 
     base, cand = scenarios_differing(lambda sid: trial(sid, [True, True], extra=1))
     result = compare_records(cand, base, names=("C", "B"))
@@ -252,7 +252,7 @@ def test_the_report_and_its_figure_show_the_verdict_and_its_test():
     assert heading.startswith("adopt, ") and "paired_bootstrap p=" in heading
     figure = category_figure(result)
     assert heading in figure.axes[0].get_title()
-    figure.clear()
+    plt.close(figure)
     report = markdown(result)
     assert report.startswith("# Comparison: adopt") and result.reason in report
     assert "secondary (not used by the verdict" in report and "McNemar exact p (expected calls): 1" in report
