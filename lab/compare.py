@@ -1,11 +1,15 @@
 """Paired comparison of two runs on the same suite: is the candidate better than the baseline?
 
 ``compare_records`` pairs the two results logs by (scenario, trial) and, inside each pair, by
-expected call. It gives the ``call_accuracy`` delta with a paired bootstrap 95% interval (scenarios
-resampled, seeded), McNemar's exact test on the expected calls (and on scenario success), per-tool
-and per-category deltas, latency and token ratios (candidate / baseline), and a verdict with its
-reason. ``compare`` loads two MLflow runs, refuses runs on different suites, and logs the result
-(lab/compare_report.py). Nothing here scores a call (lab/score.py) or runs a model.
+expected call. The verdict rests on one paired test of the headline quantity: the ``call_accuracy``
+delta (ratio of sums, extra/hallucinated/malformed calls included, as lab/metrics.py defines it)
+resampled by scenario (seeded paired bootstrap); its 95% interval and its p-value come from the same
+resamples and agree by construction (lab/stats.py ``percentile_test``). McNemar's exact test on the
+expected calls (and on scenario success) is kept as a secondary figure; per-tool and per-category
+deltas, latency and token ratios (candidate / baseline) complete the report. ``compare`` loads two
+finished MLflow runs, refuses a run compared with itself, unfinished runs and runs on different
+suites, and logs the result (lab/compare_report.py) unless the same comparison is already logged.
+Nothing here scores a call (lab/score.py) or runs a model.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
+
 from lab import metrics, tracking
 from lab.errors import BadInput
-from lab.stats import bootstrap_ci, mcnemar_exact, percentile
+from lab.stats import PairedTest, bootstrap_distribution, mcnemar_exact, percentile, percentile_test
 from lab.types import Contract, ResultRecord, ScoredScenario
 
 ALPHA = 0.05
 RESAMPLES = 2000
+TEST = "paired_bootstrap"  # the test the verdict uses (``Comparison.test``)
+TEST_TEXT = "paired bootstrap"
 SUITE_PARAM = "suite_sha256"
 CallKey = tuple[str, int, int, str, int]
 Pair = tuple[ScoredScenario, ScoredScenario]
@@ -49,6 +57,8 @@ class Comparison(Contract):
     candidate_call_accuracy: float
     delta: float
     delta_ci95: tuple[float, float] | None
+    p_value: float
+    test: str = TEST
     mcnemar_p: float
     discordant: dict[str, int]
     baseline_success: float
@@ -65,6 +75,7 @@ class Comparison(Contract):
     verdict: Literal["adopt", "reject", "inconclusive"]
     reason: str
     run_id: str | None = None
+    reused: bool = False
 
 
 def pair_records(
@@ -115,12 +126,27 @@ def _ratio(num: int, den: int) -> float:
     return num / den if den else 1.0  # no call expected or made: nothing to get wrong (as lab/metrics.py)
 
 
-def accuracy_delta(counts: Sequence[tuple[int, int, int, int]], indices: Sequence[int]) -> float:
-    """Candidate minus baseline ``call_accuracy`` over the trials at ``indices`` (ratio of sums)."""
-    bn = bd = cn = cd = 0
-    for i in indices:
-        bn, bd, cn, cd = bn + counts[i][0], bd + counts[i][1], cn + counts[i][2], cd + counts[i][3]
-    return _ratio(cn, cd) - _ratio(bn, bd)
+def unit_counts(pairs: Sequence[Pair]) -> list[tuple[int, int, int, int]]:
+    """Per scenario (the resampling unit; its paired trials summed): baseline numerator and
+    denominator of ``call_accuracy``, then the candidate's, in order of first appearance."""
+    units: dict[str, list[int]] = {}
+    for base, cand in pairs:
+        row = units.setdefault(base.scenario_id, [0, 0, 0, 0])
+        for i, value in enumerate((*accuracy_counts(base), *accuracy_counts(cand))):
+            row[i] += value
+    return [(a, b, c, d) for a, b, c, d in units.values()]
+
+
+def _ratios(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), 1.0)
+
+
+def delta_statistic(
+    bn: np.ndarray, bd: np.ndarray, cn: np.ndarray, cd: np.ndarray, axis: int = -1
+) -> np.ndarray:
+    """Candidate minus baseline ``call_accuracy`` (ratio of sums over ``axis``; vectorised)."""
+    return _ratios(cn.sum(axis), cd.sum(axis)) - _ratios(bn.sum(axis), bd.sum(axis))
 
 
 def discordant(outcomes: Sequence[tuple[bool, bool]]) -> dict[str, int]:
@@ -169,37 +195,56 @@ def value_ratio(base: Sequence[float], cand: Sequence[float], q: float | None) -
 
 def decide(
     delta: float,
-    ci: tuple[float, float] | None,
-    p: float,
+    test: PairedTest,
     accuracies: tuple[float, float],
     target: float | None,
 ) -> tuple[Literal["adopt", "reject", "inconclusive"], str]:
-    """The verdict and its reason.
+    """The verdict and its reason, read from the paired test of the ``call_accuracy`` delta.
 
-    ``adopt`` when the candidate is significantly better (McNemar p < 0.05 on the expected calls and
-    the bootstrap interval of the delta above 0), or meets ``target`` while the baseline does not;
-    ``reject`` when it is significantly worse (p < 0.05 and the interval below 0); else ``inconclusive``.
+    ``adopt`` when the candidate is significantly better (the 95% interval above 0, which is the
+    same as p < 0.05 with the interval on the positive side), or meets ``target`` while the
+    baseline does not; ``reject`` when it is significantly worse (the interval below 0); else
+    ``inconclusive``. The reason prints the interval and p with enough digits that neither seems
+    to say otherwise. McNemar's test is not used: it counts expected calls only, so it cannot see
+    extra, hallucinated or malformed calls, which ``call_accuracy`` counts.
     """
     base, cand = accuracies
+    ci = ci_text(test.low, test.high)
     evidence = (
-        f"call_accuracy {base:.3f} -> {cand:.3f} (delta {delta:+.3f}, 95% CI {_ci_text(ci)}), "
-        f"McNemar p={p:.3g}"
+        f"call_accuracy {base:.3f} -> {cand:.3f} (delta {delta:+.3f}, 95% CI {ci}), "
+        f"{TEST_TEXT} p={p_text(test.p_value)}"
     )
-    if p < ALPHA and delta > 0 and ci is not None and ci[0] > 0:
+    if test.low > 0:
         return "adopt", f"candidate significantly better: {evidence}"
+    if test.high < 0:
+        return "reject", f"candidate significantly worse: {evidence}"
     if target is not None and cand >= target > base:
         return "adopt", f"candidate meets the target {target:g} and the baseline does not: {evidence}"
-    if p < ALPHA and delta < 0 and ci is not None and ci[1] < 0:
-        return "reject", f"candidate significantly worse: {evidence}"
-    why = "no significant difference" if p >= ALPHA else "the test and the interval disagree"
+    why = "no significant difference"
     if target is not None:
         met = {(True, True): "met by both", (True, False): "met by the baseline only"}
         why += f"; target {target:g} {met.get((base >= target, cand >= target), 'met by neither')}"
     return "inconclusive", f"{why}: {evidence}"
 
 
-def _ci_text(ci: tuple[float, float] | None) -> str:
-    return "n/a" if ci is None else f"{ci[0]:+.3f}..{ci[1]:+.3f}"
+def _signed(value: float) -> str:
+    """``value`` to 3 decimals, or to 2 significant digits when 3 decimals would print it as 0."""
+    text = f"{value:+.3f}"
+    return text if value == 0 or float(text) != 0 else f"{value:+.2g}"
+
+
+def ci_text(low: float, high: float) -> str:
+    """An interval as ``+0.170..+0.305``; an endpoint that is not 0 never prints as 0."""
+    return f"{_signed(low)}..{_signed(high)}"
+
+
+def p_text(p: float) -> str:
+    """``p`` with the fewest significant digits (3 or more) that stay on its side of ALPHA."""
+    for digits in range(3, 18):
+        text = f"{p:.{digits}g}"
+        if (float(text) < ALPHA) == (p < ALPHA):
+            return text
+    return repr(p)
 
 
 def compare_records(
@@ -219,16 +264,16 @@ def compare_records(
     pairs, unpaired = pair_records(baseline, candidate)
     if not pairs:
         raise BadInput(names[1], f"shares no scenario trial with {names[0]}")
-    counts = [(*accuracy_counts(b), *accuracy_counts(c)) for b, c in pairs]
-    totals = [sum(row[i] for row in counts) for i in range(4)]
+    units = unit_counts(pairs)
+    totals = [sum(row[i] for row in units) for i in range(4)]
     accuracies = (_ratio(totals[0], totals[1]), _ratio(totals[2], totals[3]))
     delta = accuracies[1] - accuracies[0]
-    ci = bootstrap_ci(len(pairs), lambda idx: accuracy_delta(counts, idx), resamples, seed)
+    columns = [[row[i] for row in units] for i in range(4)]
+    test = percentile_test(bootstrap_distribution(columns, delta_statistic, resamples, seed), ALPHA)
     calls = call_pairs(pairs)
     split = discordant([(b, c) for _, b, c in calls])
-    p = mcnemar_exact(split["baseline_only"], split["candidate_only"])
     success = discordant([(b.success, c.success) for b, c in pairs])
-    verdict, reason = decide(delta, ci, p, accuracies, target)
+    verdict, reason = decide(delta, test, accuracies, target)
     base_lat, cand_lat = [b.latency_s for b, _ in pairs], [c.latency_s for _, c in pairs]
     base_tok = [b.prompt_tokens + b.completion_tokens for b, _ in pairs]
     cand_tok = [c.prompt_tokens + c.completion_tokens for _, c in pairs]
@@ -241,8 +286,9 @@ def compare_records(
         baseline_call_accuracy=accuracies[0],
         candidate_call_accuracy=accuracies[1],
         delta=delta,
-        delta_ci95=ci,
-        mcnemar_p=p,
+        delta_ci95=(test.low, test.high),
+        p_value=test.p_value,
+        mcnemar_p=mcnemar_exact(split["baseline_only"], split["candidate_only"]),
         discordant=split,
         baseline_success=_mean([b.success for b, _ in pairs]) or 0.0,
         candidate_success=_mean([c.success for _, c in pairs]) or 0.0,
@@ -260,6 +306,22 @@ def compare_records(
     )
 
 
+def finished_params(run_id: str, where: str) -> dict[str, str]:
+    """The params of a run that may be compared.
+
+    Raises:
+        BadInput: at the run id when the store has no such run; at ``where`` when the run is not
+            FINISHED (RUNNING, KILLED or FAILED: its results may be partial).
+    """
+    run = tracking.find_run(run_id)
+    if run.status != "FINISHED":
+        raise BadInput(
+            where,
+            f"run {run_id} is {run.status}; only FINISHED runs are compared (its results may be partial)",
+        )
+    return run.params
+
+
 def compare(
     baseline_run: str,
     candidate_run: str,
@@ -269,13 +331,22 @@ def compare(
 ) -> Comparison:
     """Compare two MLflow runs of the same suite and log the comparison as its own run.
 
+    When a comparison run of the same pair with the same settings and the same figures is already
+    logged, that run is returned (``reused``) and nothing new is logged.
+
     Raises:
-        BadInput: at ``--candidate`` when the runs are on different suites; at a run id when it is
-            unknown or has no results log.
+        BadInput: at ``--candidate`` when it is the baseline run itself or the runs are on different
+            suites; at ``--baseline``/``--candidate`` when that run is not FINISHED; at a run id when
+            it is unknown or has no results log.
     """
     from lab import compare_report  # figures and MLflow logging; keeps this module pure to import
 
-    base_params, cand_params = tracking.run_params(baseline_run), tracking.run_params(candidate_run)
+    if baseline_run == candidate_run:
+        raise BadInput(
+            "--candidate", f"run {candidate_run} is the baseline itself; compare two different runs"
+        )
+    base_params = finished_params(baseline_run, "--baseline")
+    cand_params = finished_params(candidate_run, "--candidate")
     base_suite, cand_suite = base_params.get(SUITE_PARAM), cand_params.get(SUITE_PARAM)
     if not base_suite or base_suite != cand_suite:
         raise BadInput(
@@ -292,5 +363,8 @@ def compare(
         resamples=resamples,
     )
     result = result.model_copy(update={"suite_sha256": base_suite})
+    existing = compare_report.find_logged(result)
+    if existing is not None:
+        return result.model_copy(update={"run_id": existing, "reused": True})
     run_id = compare_report.log_comparison(result, base_params, cand_params)
     return result.model_copy(update={"run_id": run_id})

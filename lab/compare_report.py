@@ -1,13 +1,14 @@
 """Report a comparison: markdown, a baseline-vs-candidate figure per category, and its MLflow run.
 
 The comparison run lives in the baseline's experiment (one experiment per suite), is tagged with
-both run ids so either can be found from it, and holds ``comparison.json``, ``report.md`` and
-``categories.png``. Nothing here computes statistics (lab/compare.py does).
+both run ids (and the test of its verdict) so either can be found from it, and holds
+``comparison.json``, ``report.md`` and ``categories.png``; ``find_logged`` finds an identical
+comparison already logged. Nothing here computes statistics (lab/compare.py does).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
 
 import matplotlib
 
@@ -17,9 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from lab import tracking  # noqa: E402
-
-if TYPE_CHECKING:
-    from lab.compare import Comparison, GroupDelta
+from lab.compare import Comparison, GroupDelta, ci_text, p_text  # noqa: E402
 
 
 def _num(value: float | None, fmt: str = ".3f") -> str:
@@ -37,7 +36,7 @@ def _rows(groups: dict[str, GroupDelta], label: str) -> list[str]:
 
 def markdown(c: Comparison, models: tuple[str, str] = ("", "")) -> str:
     """The comparison as a markdown report."""
-    ci = "n/a" if c.delta_ci95 is None else f"{c.delta_ci95[0]:+.3f} .. {c.delta_ci95[1]:+.3f}"
+    ci = "n/a" if c.delta_ci95 is None else ci_text(*c.delta_ci95)
     lines = [
         f"# Comparison: {c.verdict}",
         "",
@@ -58,10 +57,13 @@ def markdown(c: Comparison, models: tuple[str, str] = ("", "")) -> str:
         f"| latency p95 | | | x{_num(c.latency_p95_ratio, '.2f')} |",
         f"| tokens per scenario | | | x{_num(c.tokens_ratio, '.2f')} |",
         "",
-        f"- delta 95% CI (paired bootstrap over scenarios, {c.resamples} resamples, seed {c.seed}): {ci}",
-        f"- McNemar exact p (expected calls): {c.mcnemar_p:.4g}; discordant: only baseline right "
+        f"- verdict test ({c.test}): paired bootstrap of the call_accuracy delta over scenarios, "
+        f"{c.resamples} resamples, seed {c.seed}: 95% CI {ci}, p = {p_text(c.p_value)}",
+        "- secondary (not used by the verdict; expected calls only, so blind to extra, hallucinated "
+        "and malformed calls):",
+        f"  - McNemar exact p (expected calls): {c.mcnemar_p:.4g}; discordant: only baseline right "
         f"{c.discordant['baseline_only']}, only candidate right {c.discordant['candidate_only']}",
-        f"- McNemar exact p (scenario success): {c.mcnemar_p_scenarios:.4g}",
+        f"  - McNemar exact p (scenario success): {c.mcnemar_p_scenarios:.4g}",
         "",
         "## Per category (call_accuracy)",
         "",
@@ -72,6 +74,11 @@ def markdown(c: Comparison, models: tuple[str, str] = ("", "")) -> str:
         *_rows(c.per_tool, "tool"),
     ]
     return "\n".join(lines) + "\n"
+
+
+def title(c: Comparison) -> str:
+    """The verdict with the figures it rests on, for titles: ``adopt, delta +0.238, p=0.0005``."""
+    return f"{c.verdict}, delta {c.delta:+.3f}, {c.test} p={p_text(c.p_value)}"
 
 
 def category_figure(c: Comparison) -> Figure:
@@ -86,10 +93,49 @@ def category_figure(c: Comparison) -> Figure:
     ax.set_xticks(list(xs), names, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("call_accuracy")
-    ax.set_title(f"Baseline vs candidate per category ({c.verdict})")
+    ax.set_title(f"Baseline vs candidate per category ({title(c)})")
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def _tags(c: Comparison) -> dict[str, str]:
+    return {
+        "lab.kind": "comparison",
+        "lab.baseline_run": c.baseline,
+        "lab.candidate_run": c.candidate,
+        "lab.test": c.test,
+    }
+
+
+def _settings(c: Comparison) -> dict[str, str]:
+    """The params that, with the pair of runs, decide a comparison's figures and verdict."""
+    return {
+        "suite_sha256": c.suite_sha256,
+        "target": str(c.target),
+        "seed": str(c.seed),
+        "resamples": str(c.resamples),
+    }
+
+
+def _same(logged: float | None, value: float) -> bool:
+    """A logged metric equals a figure (NaN, MLflow's "nothing to measure", equals NaN)."""
+    if logged is None:
+        return False
+    return math.isnan(logged) if math.isnan(value) else logged == value
+
+
+def find_logged(c: Comparison) -> str | None:
+    """The id of a finished comparison run of the same pair, test and settings whose logged
+    figures and verdict equal ``c``'s (so a resumed or rerun input is not matched), else None."""
+    experiment_id = tracking.find_run(c.baseline).experiment_id
+    for run in tracking.find_runs(experiment_id, _tags(c)):
+        same_settings = all(run.params.get(k) == v for k, v in _settings(c).items())
+        figures = {k: float("nan") if v is None else v for k, v in _metrics(c).items()}
+        same_figures = all(_same(run.metrics.get(k), v) for k, v in figures.items())
+        if same_settings and same_figures and run.tags.get("lab.verdict") == c.verdict:
+            return run.run_id
+    return None
 
 
 def log_comparison(c: Comparison, base_params: dict[str, str], cand_params: dict[str, str]) -> str:
@@ -103,12 +149,10 @@ def log_comparison(c: Comparison, base_params: dict[str, str], cand_params: dict
         "candidate_model": models[1],
         "baseline_strategy": base_params.get("strategy", ""),
         "candidate_strategy": cand_params.get("strategy", ""),
-        "suite_sha256": c.suite_sha256,
-        "target": c.target,
-        "seed": c.seed,
-        "resamples": c.resamples,
+        **_settings(c),
+        "test": c.test,
     }
-    tags = {"lab.kind": "comparison", "lab.baseline_run": c.baseline, "lab.candidate_run": c.candidate}
+    tags = _tags(c)
     run = tracking.start_run(
         experiment, params, tags, run_name=f"compare {c.baseline[:8]} vs {c.candidate[:8]}"
     )
@@ -130,11 +174,14 @@ def log_comparison(c: Comparison, base_params: dict[str, str], cand_params: dict
 def _metrics(c: Comparison) -> dict[str, float | None]:
     low, high = c.delta_ci95 if c.delta_ci95 is not None else (None, None)
     return {
+        "scenarios": c.scenarios,
+        "unpaired": c.unpaired,
         "baseline_call_accuracy": c.baseline_call_accuracy,
         "candidate_call_accuracy": c.candidate_call_accuracy,
         "delta": c.delta,
         "delta_ci95_low": low,
         "delta_ci95_high": high,
+        "p_value": c.p_value,
         "mcnemar_p": c.mcnemar_p,
         "mcnemar_p_scenarios": c.mcnemar_p_scenarios,
         "latency_ratio": c.latency_ratio,

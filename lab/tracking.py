@@ -410,6 +410,15 @@ def run_traces(run: RunRef) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- lookups
 
 
+def find_runs(experiment_id: str, tags: dict[str, str], status: str = "FINISHED") -> list[RunRef]:
+    """Runs of an experiment with every tag of ``tags`` (exact values) and ``status``, newest first."""
+    terms = [f"tags.`{key}` = '{value}'" for key, value in tags.items()]
+    query = " and ".join([*terms, f"attributes.status = '{status}'"])
+    order = ["attributes.start_time DESC"]
+    found = retry_locked(client().search_runs, [experiment_id], query, order_by=order)
+    return [find_run(run.info.run_id) for run in found]
+
+
 def latest_run(model: str, split: str, kind: str = "suite") -> RunRef | None:
     """The most recently started finished run of ``model`` on a ``split`` suite, in any experiment."""
     mlc = client()

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from mlflow_store import fresh_store
 
 from lab import results, tracking
-from lab.compare import compare, compare_records
+from lab.compare import compare, compare_records, delta_statistic
 from lab.errors import BadInput
-from lab.stats import bootstrap_ci, mcnemar_exact
+from lab.stats import bootstrap_distribution, mcnemar_exact
 from lab.types import CallOutcome, ExpectedCall, MadeCall, ResultRecord, ScoredScenario, Trace, TurnScore
 
 
@@ -124,7 +124,8 @@ def test_bootstrap_is_deterministic_for_a_seed_and_brackets_the_delta():
     assert one.delta_ci95 == two.delta_ci95
     low, high = one.delta_ci95
     assert low <= one.delta <= high
-    assert bootstrap_ci(0, lambda idx: 0.0) is None
+    with pytest.raises(ValueError):
+        bootstrap_distribution([[], [], [], []], delta_statistic)
 
 
 def test_extra_calls_lower_call_accuracy_but_do_not_pair():

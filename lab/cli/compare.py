@@ -19,9 +19,10 @@ def compare_command(
     seed: int = SEED,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Compare two runs of the same suite: call_accuracy delta with a paired bootstrap 95% CI,
-    McNemar's exact test, per-tool/category deltas, latency ratio, and a verdict (adopt / reject /
-    inconclusive), logged to MLflow as a comparison run."""
+    """Compare two finished runs of the same suite: call_accuracy delta with a 95% CI and p from one
+    paired bootstrap over scenarios (they agree), McNemar's exact test as a secondary figure,
+    per-tool/category deltas, latency ratio, and a verdict (adopt / reject / inconclusive), logged
+    to MLflow as a comparison run (an identical comparison already logged is reused)."""
     from lab.compare import compare
 
     result = compare(baseline, candidate, target=target, seed=seed)
@@ -30,11 +31,16 @@ def compare_command(
         "candidate": result.candidate,
         "delta": result.delta,
         "delta_ci95": result.delta_ci95,
+        "p_value": result.p_value,
+        "test": result.test,
         "mcnemar_p": result.mcnemar_p,
         "latency_ratio": result.latency_ratio,
         "verdict": result.verdict,
         "reason": result.reason,
         "run_id": result.run_id,
+        "reused": result.reused,
+        "scenarios": result.scenarios,
+        "unpaired": result.unpaired,
         "baseline_call_accuracy": result.baseline_call_accuracy,
         "candidate_call_accuracy": result.candidate_call_accuracy,
         "mcnemar_p_scenarios": result.mcnemar_p_scenarios,
@@ -43,11 +49,8 @@ def compare_command(
     if json_output:
         emit(payload)
         return
-    ci = result.delta_ci95
     print(f"{result.verdict}: {result.reason}")
-    print(
-        f"delta {result.delta:+.3f} (95% CI {ci[0]:+.3f}..{ci[1]:+.3f})"
-        if ci
-        else f"delta {result.delta:+.3f}"
-    )
-    print(f"comparison run: {result.run_id}")
+    if result.unpaired:
+        print(f"judged on {result.scenarios} paired scenarios; {result.unpaired} unpaired")
+    reused = " (reused: this comparison was already logged)" if result.reused else ""
+    print(f"comparison run: {result.run_id}{reused}")
