@@ -593,22 +593,30 @@ def prompt_text(name: str, version: int) -> str:
 def log_adapter_model(run_id: str, name: str, folder: Path, params: dict[str, Any]) -> str:
     """Record a tuned adapter as an MLflow LoggedModel produced by the run; returns its model id.
 
-    The adapter's files are copied into the model's artifacts, its params (masked) set on it, and
-    the run lists it among its outputs. The model is external (not an MLflow-format model).
+    The model is external (not an MLflow-format model): its params (masked) and its small text
+    files (``*.json``, ``*.md``: the adapter config, the tune summary) are on it; the weights stay
+    once, in the run's ``adapter/`` artifacts, which the tag ``lab.weights`` names. The run lists
+    the model among its outputs.
     """
     from mlflow.entities import LoggedModelOutput, LoggedModelStatus
 
     mlc, run = client(), find_run(run_id)
+    tags = {"mlflow.model.isExternal": "true", "lab.kind": "lora-adapter"}
+    tags |= {"lab.weights": f"runs:/{run_id}/adapter", "lab.adapter": redact_text(str(folder))}
     model = retry_locked(
         mlc.create_logged_model,
         run.experiment_id,
         name=name,
         source_run_id=run_id,
-        tags={"mlflow.model.isExternal": "true", "lab.kind": "lora-adapter"},
+        tags=tags,
         params={k: redact_text(str(v))[:6000] for k, v in params.items()},
         model_type="lora-adapter",
     )
-    retry_locked(mlc.log_model_artifacts, model.model_id, str(folder))
+    with tempfile.TemporaryDirectory() as copy:
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix in (".json", ".md"):
+                (Path(copy) / path.name).write_text(redact_text(path.read_text(encoding="utf-8")))
+        retry_locked(mlc.log_model_artifacts, model.model_id, copy)
     retry_locked(mlc.finalize_logged_model, model.model_id, LoggedModelStatus.READY)
     retry_locked(mlc.log_outputs, run_id, [LoggedModelOutput(model.model_id, 0)])
     return model.model_id
