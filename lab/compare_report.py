@@ -130,14 +130,14 @@ def log_comparison(c: Comparison, base_params: dict[str, str], cand_params: dict
 def _metrics(c: Comparison) -> dict[str, float | None]:
     low, high = c.delta_ci95 if c.delta_ci95 is not None else (None, None)
     return {
-        "baseline_call_accuracy": c.baseline_call_accuracy,
-        "candidate_call_accuracy": c.candidate_call_accuracy,
-        "delta": c.delta,
-        "delta_ci95_low": low,
-        "delta_ci95_high": high,
-        "mcnemar_p": c.mcnemar_p,
-        "mcnemar_p_scenarios": c.mcnemar_p_scenarios,
-        "latency_ratio": c.latency_ratio,
-        "latency_p95_ratio": c.latency_p95_ratio,
-        "tokens_ratio": c.tokens_ratio,
+        "baseline/call_accuracy": c.baseline_call_accuracy,
+        "candidate/call_accuracy": c.candidate_call_accuracy,
+        "call_accuracy_delta": c.delta,
+        "call_accuracy_delta_ci95_low": low,
+        "call_accuracy_delta_ci95_high": high,
+        "call_accuracy_mcnemar_p": c.mcnemar_p,
+        "scenario_success_mcnemar_p": c.mcnemar_p_scenarios,
+        "latency_p50_s_ratio": c.latency_ratio,
+        "latency_p95_s_ratio": c.latency_p95_ratio,
+        "tokens_per_scenario_ratio": c.tokens_ratio,
     }

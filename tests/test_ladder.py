@@ -211,7 +211,7 @@ def test_chaos_climbs_every_rung_below_the_target(suites, store) -> None:
     assert set(payload) >= {"runs", "best", "plateau", "decision", "reason"}
     assert [r["run_id"] for r in payload["runs"]] == [r.run_id for r in result.rungs]
     metrics = tracking.find_run(result.parent_run_id).metrics
-    assert metrics["instructed_call_accuracy"] == pytest.approx(result.rungs[1].call_accuracy)
+    assert metrics["instructed/call_accuracy"] == pytest.approx(result.rungs[1].call_accuracy)
 
 
 def test_cli_prints_the_contract_and_rejects_a_bad_target(suites, store, monkeypatch, capsys) -> None:
