@@ -4,8 +4,10 @@ The store is ``sqlite:///mlruns/mlflow.db`` (artifacts next to it, under ``artif
 ``MLFLOW_TRACKING_URI`` names another (a team server). Every write is retried with backoff
 while SQLite reports "database is locked", so several processes can share one store. Values
 pass through lab.redact before they reach MLflow. Traces are built after the fact from the
-lab's Trace records (lab.spans plans them) and linked to their run. This module does not
-score, run scenarios or draw figures.
+lab's Trace records (lab.spans plans them) and linked to their run, each carrying the lab's
+verdict (lab.explain words it) as assessments. What a person reads next to a run also lands
+here: the suite as an evaluation dataset, the system prompt's version in the prompt registry,
+a tuned adapter as a LoggedModel. This module does not score, run scenarios or draw figures.
 """
 
 from __future__ import annotations
