@@ -68,6 +68,9 @@ def main() -> None:
     parser.add_argument("--model", default="scripted/chaos-3")
     parser.add_argument("--limit", type=int, default=12)
     parser.add_argument("--run-page", action="store_true")
+    parser.add_argument(
+        "--width", type=int, default=2000, help="window width in px (the table scrolls sideways)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lab-screenshot-"))
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
@@ -87,9 +90,9 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, server)
-        shoot(f"{base}/#/experiments/{summary.experiment_id}/traces", args.out)
+        shoot(f"{base}/#/experiments/{summary.experiment_id}/traces", args.out, args.width)
         if args.run_page:
-            shoot(f"{base}/{summary.ui_path}", args.out.with_name(args.out.stem + "-run.png"))
+            shoot(f"{base}/{summary.ui_path}", args.out.with_name(args.out.stem + "-run.png"), args.width)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
