@@ -267,6 +267,14 @@ def finalize(plan: Plan, records: list[ResultRecord], seconds: float) -> RunSumm
     tracking.log_dict(run_id, {k: result[k] for k in ("by_category", "by_tool")}, "breakdown.json")
     failures = report.failures(records, plan.scenarios)
     tracking.log_text(run_id, "".join(json.dumps(row) + "\n" for row in failures), "failures.jsonl")
+    judged = report.verdicts(records, plan.scenarios)
+    tracking.log_text(run_id, report.failures_markdown(list(judged.values())), "failures.md")
+    stem, n = Path(plan.config.suite).stem, len(plan.scenarios)
+    suite_name = stem + (f"-first{n}" if plan.config.limit else "")
+    tracking.log_eval_dataset(plan.run, suite_name, plan.sha256, report.suite_records(plan.scenarios))
+    tracking.log_prompt(run_id, f"lab-{plan.strategy.name}", plan.strategy.system_prompt)
+    note = report.description(plan.config.model, plan.config.strategy, stem, result, trials, n)
+    tracking.set_tags(run_id, {"mlflow.note.content": note})
     for name, fig in (
         ("confusion.png", figures.confusion_figure(confusion(scored))),
         ("accuracy_by_category.png", figures.category_figure(result["by_category"])),
@@ -279,7 +287,7 @@ def finalize(plan: Plan, records: list[ResultRecord], seconds: float) -> RunSumm
         ordered = Path(folder) / tracking.RESULTS_ARTIFACT
         shutil.copyfile(log, ordered)
         tracking.log_artifact(run_id, ordered)
-    tracking.log_traces(plan.run, records, plan.catalog.schemas())
+    tracking.log_traces(plan.run, records, plan.catalog.schemas(), verdicts=judged)
     tracking.set_status(run_id, "FINISHED")
     config = plan.config
     return RunSummary(

@@ -4,8 +4,10 @@ The store is ``sqlite:///mlruns/mlflow.db`` (artifacts next to it, under ``artif
 ``MLFLOW_TRACKING_URI`` names another (a team server). Every write is retried with backoff
 while SQLite reports "database is locked", so several processes can share one store. Values
 pass through lab.redact before they reach MLflow. Traces are built after the fact from the
-lab's Trace records (lab.spans plans them) and linked to their run. This module does not
-score, run scenarios or draw figures.
+lab's Trace records (lab.spans plans them) and linked to their run, each carrying the lab's
+verdict (lab.explain words it) as assessments. What a person reads next to a run also lands
+here: the suite as an evaluation dataset, the system prompt's version in the prompt registry,
+a tuned adapter as a LoggedModel. This module does not score, run scenarios or draw figures.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mlflow.tracking import MlflowClient
 
 from lab import results
 from lab.errors import BadInput
+from lab.explain import TrialVerdict
 from lab.redact import redact, redact_text
 from lab.spans import SpanPlan, plan_trace
 from lab.types import ResultRecord
@@ -36,6 +39,7 @@ from lab.types import ResultRecord
 DEFAULT_URI = "sqlite:///mlruns/mlflow.db"
 RESULTS_ARTIFACT = "results.jsonl"
 RETRY_ATTEMPTS, RETRY_BASE_S, RETRY_CAP_S = 12, 0.05, 2.0
+ASSESSOR = "lab.score"  # the source id of the lab's assessments
 LOCKED_MARKERS = ("database is locked", "database table is locked", "database schema is locked")
 T = TypeVar("T")
 _clients: dict[str, MlflowClient] = {}
@@ -314,8 +318,16 @@ def logged_trials(run: RunRef) -> set[tuple[str, int]]:
     }
 
 
-def log_traces(run: RunRef, records: list[ResultRecord], tools: list[dict[str, Any]], rounds: int = 3) -> int:
+def log_traces(
+    run: RunRef,
+    records: list[ResultRecord],
+    tools: list[dict[str, Any]],
+    rounds: int = 3,
+    verdicts: dict[tuple[str, int], TrialVerdict] | None = None,
+) -> int:
     """Log one MLflow trace per record not yet traced in the run; returns how many were missing.
+
+    With ``verdicts`` each trace carries the lab's verdict as assessments (see ``_assess``).
 
     Spans are exported in the background in batches; the export swallows store errors (a
     locked database), so after a flush the run is checked and what is missing is logged again.
@@ -328,12 +340,16 @@ def log_traces(run: RunRef, records: list[ResultRecord], tools: list[dict[str, A
         if not todo:
             break
         for record in todo:
-            _log_trace(run, record, tools)
+            _log_trace(
+                run, record, tools, (verdicts or {}).get((record.trace.scenario_id, record.trace.trial))
+            )
         mlflow.flush_trace_async_logging()
     return missing or 0
 
 
-def _log_trace(run: RunRef, record: ResultRecord, tools: list[dict[str, Any]]) -> None:
+def _log_trace(
+    run: RunRef, record: ResultRecord, tools: list[dict[str, Any]], verdict: TrialVerdict | None = None
+) -> None:
     plan = plan_trace(record.trace)
     origin_ns = time.time_ns() - int(plan.end_s * 1e9)
     tags = {
@@ -352,12 +368,13 @@ def _log_trace(run: RunRef, record: ResultRecord, tools: list[dict[str, Any]]) -
         tags=tags,
         metadata={"mlflow.sourceRun": run.run_id},
     )
-    for child in plan.children:
-        _emit(child, root, origin_ns, tools)
+    turns = [_emit(child, root, origin_ns, tools) for child in plan.children]
+    if verdict is not None:
+        _assess(root, turns, verdict)
     _end(root, plan, origin_ns)
 
 
-def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any]]) -> None:
+def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any]]) -> Any:
     span = mlflow.start_span_no_context(
         plan.name,
         span_type=plan.span_type,
@@ -371,6 +388,74 @@ def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any
     for child in plan.children:
         _emit(child, span, origin_ns, tools)
     _end(span, plan, origin_ns)
+    return span
+
+
+def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
+    """Attach the verdict to the trace before its root ends, so the export writes it with the trace.
+
+    Trace level: ``passed`` (bool feedback, the reason as rationale) and ``expected_calls`` (an
+    expectation: what each turn should have done). Each turn's span: ``turn_correct`` (bool
+    feedback, ``expected X, got Y: reason``). Text is masked. The trace's state stays the
+    execution's (OK unless the trial errored); pass/fail lives in the assessments.
+    """
+    from mlflow.entities import AssessmentSource, Expectation, Feedback
+    from mlflow.tracing.trace_manager import InMemoryTraceManager
+
+    source, trace_id = AssessmentSource(source_type="CODE", source_id=ASSESSOR), root.trace_id
+    items: list[Any] = [
+        Feedback(
+            name="passed",
+            value=verdict.passed,
+            rationale=redact_text(verdict.reason),
+            source=source,
+            trace_id=trace_id,
+        ),
+        Expectation(
+            name="expected_calls",
+            value=[redact_text(f"turn {t.index}: {t.expected}") for t in verdict.turns] or ["(no turns)"],
+            source=source,
+            trace_id=trace_id,
+        ),
+    ]
+    for turn in verdict.turns:
+        span = turns[turn.index] if turn.index < len(turns) else root
+        items.append(
+            Feedback(
+                name="turn_correct",
+                value=turn.correct,
+                rationale=redact_text(f"turn {turn.index}: {turn.rationale}"),
+                source=source,
+                trace_id=trace_id,
+                span_id=span.span_id,
+            )
+        )
+    with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
+        if trace is not None:
+            trace.info.assessments.extend(items)
+
+
+def trace_assessments(run: RunRef) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """The run's traces' assessments as plain dicts (name, value, rationale, span id, kind)."""
+    found = retry_locked(
+        mlflow.search_traces, locations=[run.experiment_id], run_id=run.run_id, return_type="list",
+        include_spans=False,
+    )  # fmt: skip
+    return {
+        (t.info.tags["lab.scenario_id"], int(t.info.tags["lab.trial"])): [
+            {
+                "name": a.name,
+                "kind": "feedback" if a.feedback is not None else "expectation",
+                "value": a.feedback.value if a.feedback is not None else a.expectation.value,
+                "rationale": a.rationale,
+                "span_id": a.span_id,
+                "source": a.source.source_id,
+            }
+            for a in t.info.assessments
+        ]
+        for t in found
+        if "lab.scenario_id" in t.info.tags
+    }
 
 
 def _end(span: Any, plan: SpanPlan, origin_ns: int) -> None:
@@ -432,3 +517,141 @@ def latest_run(model: str, split: str, kind: str = "suite") -> RunRef | None:
     order = ["attributes.start_time DESC"]
     found = retry_locked(mlc.search_runs, experiments, query, order_by=order, max_results=1)
     return find_run(found[0].info.run_id) if found else None
+
+
+# --------------------------------------------------------------------------- what a person reads
+
+
+def log_eval_dataset(run: RunRef, name: str, sha256: str, records: list[dict[str, Any]]) -> str:
+    """Link the suite to the run as an MLflow evaluation dataset; returns the dataset's id.
+
+    The dataset ``name`` tagged ``lab.suite_sha256`` is reused when the run's experiment already
+    has it (a suite's content is created once per experiment); otherwise it is created with
+    ``records`` (``inputs``/``expectations``/``tags`` dicts, masked). The run lists it under
+    Datasets (context ``eval``). Runs that only log files (``log_dataset``) are not touched.
+    """
+    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.genai.datasets import EvaluationDataset
+
+    mlc = client()
+    found = retry_locked(
+        mlc.search_datasets, experiment_ids=[run.experiment_id], filter_string=f"name = '{name}'"
+    )
+    same = [d for d in found if (d.tags or {}).get("lab.suite_sha256") == sha256]
+    if same:
+        dataset = EvaluationDataset(same[0])
+    else:
+        tags = {"lab.suite_sha256": sha256, "lab.kind": "suite"}
+        dataset = EvaluationDataset(retry_locked(mlc.create_dataset, name, [run.experiment_id], tags))
+        retry_locked(dataset.merge_records, redact(records))
+    inputs = [DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", "eval")])]
+    retry_locked(mlc.log_inputs, run.run_id, datasets=inputs)
+    return dataset.dataset_id
+
+
+def run_datasets(run_id: str) -> list[dict[str, str]]:
+    """The datasets a run lists as inputs: name, digest, source type and context."""
+    run = retry_locked(client().get_run, run_id)
+    return [
+        {
+            "name": d.dataset.name,
+            "digest": d.dataset.digest,
+            "source_type": d.dataset.source_type,
+            "source": d.dataset.source,
+            "context": next((t.value for t in d.tags if t.key == "mlflow.data.context"), ""),
+        }
+        for d in run.inputs.dataset_inputs
+    ]
+
+
+def dataset_records(dataset_id: str) -> list[dict[str, Any]]:
+    """An evaluation dataset's records: inputs, expectations and tags."""
+    dataset = retry_locked(client().get_dataset, dataset_id)
+    return [{"inputs": r.inputs, "expectations": r.expectations, "tags": r.tags} for r in dataset.records]
+
+
+def log_prompt(run_id: str, name: str, text: str, tags: dict[str, str] | None = None) -> int:
+    """Link the prompt ``name`` with ``text`` to the run; returns the version the run used.
+
+    A new version is registered only when no version of ``name`` has this (masked) text. The run
+    gets the tags ``lab.prompt`` (name) and ``lab.prompt_version`` and MLflow's own link (its
+    Prompts section). Nothing is registered for an empty text.
+    """
+    mlc, template = client(), redact_text(text)
+    known = []
+    if retry_locked(mlc.get_prompt, name) is not None:
+        known = [v for v in retry_locked(mlc.search_prompt_versions, name, 1000) if v.template == template]
+    if known:
+        version = min(known, key=lambda v: int(v.version))
+    else:
+        version = retry_locked(
+            mlc.register_prompt,
+            name,
+            template,
+            commit_message="lab: a run used this text",
+            tags=redact(tags or {}),
+        )
+    retry_locked(mlc.link_prompt_version_to_run, run_id, version)
+    set_tags(run_id, {"lab.prompt": name, "lab.prompt_version": str(version.version)})
+    return int(version.version)
+
+
+def prompt_text(name: str, version: int) -> str:
+    """The template of one registered prompt version."""
+    return retry_locked(client().get_prompt_version, name, version).template
+
+
+def log_adapter_model(run_id: str, name: str, folder: Path, params: dict[str, Any]) -> str:
+    """Record a tuned adapter as an MLflow LoggedModel produced by the run; returns its model id.
+
+    The model is external (not an MLflow-format model): its params (masked) and its small text
+    files (``*.json``, ``*.md``: the adapter config, the tune summary) are on it; the weights stay
+    once, in the run's ``adapter/`` artifacts, which the tag ``lab.weights`` names. The run lists
+    the model among its outputs.
+    """
+    from mlflow.entities import LoggedModelOutput, LoggedModelStatus
+
+    mlc, run = client(), find_run(run_id)
+    tags = {"mlflow.model.isExternal": "true", "lab.kind": "lora-adapter"}
+    tags |= {"lab.weights": f"runs:/{run_id}/adapter", "lab.adapter": redact_text(str(folder))}
+    model = retry_locked(
+        mlc.create_logged_model,
+        run.experiment_id,
+        name=name,
+        source_run_id=run_id,
+        tags=tags,
+        params={k: redact_text(str(v))[:6000] for k, v in params.items()},
+        model_type="lora-adapter",
+    )
+    with tempfile.TemporaryDirectory() as copy:
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix in (".json", ".md"):
+                (Path(copy) / path.name).write_text(redact_text(path.read_text(encoding="utf-8")))
+        retry_locked(mlc.log_model_artifacts, model.model_id, copy)
+    retry_locked(mlc.finalize_logged_model, model.model_id, LoggedModelStatus.READY)
+    retry_locked(mlc.log_outputs, run_id, [LoggedModelOutput(model.model_id, 0)])
+    return model.model_id
+
+
+def run_models(run_id: str) -> list[dict[str, Any]]:
+    """The LoggedModels a run produced: id, name, status, source run and params."""
+    mlc = client()
+    run = retry_locked(mlc.get_run, run_id)
+    models = [retry_locked(mlc.get_logged_model, o.model_id) for o in run.outputs.model_outputs]
+    return [
+        {"model_id": m.model_id, "name": m.name, "status": str(m.status), "source_run_id": m.source_run_id,
+         "params": dict(m.params), "artifacts": [f.path for f in mlc.list_logged_model_artifacts(m.model_id)]}
+        for m in models
+    ]  # fmt: skip
+
+
+def ui_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of ``ui_command``: the caller's, with MLflow's job-execution workers off.
+
+    Browsing a local store needs no job runner (huey consumers and their workers, used for
+    server-side judges and scheduled scoring); ``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false`` keeps
+    the server to one web process.
+    """
+    env = dict(os.environ if environ is None else environ)
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    return env

@@ -135,7 +135,7 @@ def test_manifest_and_mlflow_export_run(exported, chaos_run, lab_dir) -> None:
     export = tracking.find_run(summary.export_run_id)
     assert export.tags["lab.kind"] == "export" and export.status == "FINISHED"
     assert export.metrics["examples"] == summary.examples
-    assert export.metrics["error_extra_call"] == on_disk["per_error_type"]["extra_call"]
+    assert export.metrics["extra_call/examples"] == on_disk["per_error_type"]["extra_call"]
     assert "dataset/manifest.json" in tracking.artifacts(export.run_id, "dataset")
     inputs = tracking.client().get_run(export.run_id).inputs.dataset_inputs
     assert len(inputs) == 1 and inputs[0].tags[0].value == "training"

@@ -140,12 +140,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _session_commands(session: int) -> list[str]:
+    table = subprocess.run(["ps", "-e", "-o", "sid=,args="], capture_output=True, text=True).stdout
+    return [row.split(None, 1)[1] for row in table.splitlines() if row.split(None, 1)[0] == str(session)]
+
+
 def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
     port = _free_port()
     fresh_store(tmp_path, monkeypatch)
     command = tracking.ui_command("127.0.0.1", port)  # the same server `lab ui` starts, on the fresh store
     server = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        cwd=tmp_path,
+        env=tracking.ui_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -159,6 +169,9 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
             assert server.poll() is None, "mlflow server exited"
             assert time.monotonic() < deadline, "mlflow server did not start within 120 s"
             time.sleep(0.5)
+        assert _session_commands(server.pid) and not [
+            c for c in _session_commands(server.pid) if "huey" in c or "_job_runner" in c
+        ]  # `lab ui` starts no job-execution workers
         monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
         monkeypatch.chdir(tmp_path)  # the local results log of a server run goes to ./mlruns/results
         summary = run_suite(

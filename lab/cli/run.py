@@ -192,10 +192,17 @@ def ui_command(port: int = PORT, json_output: bool = JSON_OPTION) -> None:
 
     command = tracking.ui_command("127.0.0.1", port)
     if json_output:
-        emit({"url": f"http://127.0.0.1:{port}/", "store": tracking.tracking_uri(), "command": command})
+        emit(
+            {
+                "url": f"http://127.0.0.1:{port}/",
+                "store": tracking.tracking_uri(),
+                "command": command,
+                "env": tracking.ui_env({}),
+            }
+        )
     else:
         print(f"MLflow UI on http://127.0.0.1:{port}/ for {tracking.tracking_uri()} (Ctrl-C stops it)")
     try:
-        subprocess.run(command, check=False)
+        subprocess.run(command, check=False, env=tracking.ui_env())
     except KeyboardInterrupt:
         pass
