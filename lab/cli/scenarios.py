@@ -16,7 +16,8 @@ from lab.scenarios import load_scenarios, stats, validate_file
 app = typer.Typer(no_args_is_help=True, help="Scenario packs: generate, validate, count.")
 
 CATALOG_OPTION = typer.Option("tools", "--catalog", help="Module whose CATALOG holds the tools.")
-FILES_ARGUMENT = typer.Argument(..., help="Scenario JSONL files.")
+# readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
+FILES_ARGUMENT = typer.Argument(..., readable=False, help="Scenario JSONL files.")
 SEED_OPTION = typer.Option(..., "--seed", help="Random seed; the same seed gives identical files.")
 OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.jsonl, test.jsonl to.")
 
