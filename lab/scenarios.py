@@ -35,7 +35,7 @@ from lab.types import Scenario
 MAX_LINE_BYTES = 1_000_000
 MAX_DEPTH = 64  # JSON nesting; a fixture needs about 6 levels
 MAX_DIGITS = 100  # digits of a JSON integer
-# Running a scenario (the agent re-reads the whole conversation at every step) grows faster than
+# Running a scenario (the agent sends the whole conversation at every step) grows faster than
 # its turns, and pairing a turn's calls grows exponentially with its gold calls: both are capped.
 MAX_TURNS = 100
 MAX_CALLS = 10

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from labcli import invoke
+from mlflow_store import fresh_store
 from pack_seeds import FEW, SEEDS
 from typer.testing import CliRunner
 
@@ -298,6 +300,25 @@ def test_a_suite_is_read_once_so_a_fifo_works(packs, tmp_path: Path) -> None:
     suite = loaded[0]
     assert [s.id for s in suite.scenarios] == [good(packs, i)["id"] for i in range(3)]
     assert suite.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_lab_run_on_a_fifo_finishes(packs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lab run --suite FIFO --limit 1`: the run reads the pipe once and records the sha256 of all of it."""
+    fresh_store(tmp_path / "store", monkeypatch)
+    data = "".join(json.dumps(good(packs, i)) + "\n" for i in range(3)).encode()
+    fifo = tmp_path / "suite.fifo"
+    os.mkfifo(fifo)
+    args = ("run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", f"{fifo}", "--limit=1")
+    outcomes: list = []
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data), daemon=True)
+    runner = threading.Thread(target=lambda: outcomes.append(invoke(*args, "--json")), daemon=True)
+    writer.start()
+    runner.start()
+    runner.join(timeout=120)
+    assert not runner.is_alive(), "lab run hung on the FIFO"
+    assert outcomes[0].code == 0, outcomes[0]
+    summary = json.loads(outcomes[0].out)
+    assert summary["scenarios"] == 1 and summary["suite_sha256"] == hashlib.sha256(data).hexdigest()
 
 
 def test_a_limit_parses_only_the_first_scenarios_and_hashes_the_whole_file(packs, tmp_path: Path) -> None:
