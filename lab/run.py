@@ -31,7 +31,7 @@ from lab.metrics import confusion, proportions, tally
 from lab.models.gateway import RetryPolicy, check_model
 from lab.provenance import run_params
 from lab.redact import redact
-from lab.scenarios import load_suite, suite_sha256
+from lab.scenarios import load_suite
 from lab.score import GoldReplay, gold_replay, score_scenario
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ResultRecord, Scenario, Trace
@@ -168,10 +168,10 @@ def prepare(config: RunConfig) -> Plan:
     config = resolve(config)
     domain = load_domain(config.domain)
     catalog = domain.catalog
-    scenarios = load_suite(config.suite, catalog)[: config.limit]
+    suite = load_suite(config.suite, catalog, config.limit)
+    scenarios, sha = suite.scenarios, suite.sha256
     if not scenarios:
         raise BadInput(str(config.suite), "the suite has no scenarios")
-    sha = suite_sha256(config.suite)
     strategy = make_strategy(
         config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file
     )

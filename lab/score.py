@@ -57,14 +57,15 @@ class GoldReplay:
 
 
 def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
-    """Replay a scenario's expected calls on fresh copies of its fixture."""
-    calls = [call for turn in scenario.turns for call in turn.expect.calls]
-    final, _ = catalog.replay(scenario.db, calls)
-    before, done = [], 0
+    """Replay a scenario's expected calls once, in order, on a database built from its fixture,
+    keeping a copy of the database as it is before each turn."""
+    db = catalog.new_db(scenario.db)
+    before = []
     for turn in scenario.turns:
-        before.append(catalog.replay(scenario.db, calls[:done])[0])
-        done += len(turn.expect.calls)
-    return GoldReplay(state_hash=final.state_hash(), turn_dbs=before)
+        before.append(db.copy())
+        for call in turn.expect.calls:
+            catalog.call(db, call.name, call.arguments)
+    return GoldReplay(state_hash=db.state_hash(), turn_dbs=before)
 
 
 def loose_text(text: str) -> str:

@@ -61,7 +61,7 @@ def store(tmp_path_factory):
 
 
 def _scenarios():
-    return load_suite(DEV, CATALOG)[:LIMIT]
+    return load_suite(DEV, CATALOG, LIMIT).scenarios
 
 
 def test_every_trace_carries_passed_expected_calls_and_a_verdict_per_turn_span(store) -> None:

@@ -25,7 +25,8 @@ HEADLINE = tuple(name for name in METRIC_NAMES if name not in OTHER)
 
 MODEL = typer.Option(None, "--model", help="litellm model string, e.g. local/smollm2-135m.")
 STRATEGY = typer.Option(None, "--strategy", help="zero_shot, instructed, few_shot or workflow.")
-SUITE = typer.Option(None, "--suite", help="Scenario pack (JSONL).")
+# readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
+SUITE = typer.Option(None, "--suite", readable=False, help="Scenario pack (JSONL).")
 TRIALS = typer.Option(None, "--trials", help="Trials per scenario (pass^k with k = trials); default 1.")
 CONCURRENCY = typer.Option(1, "--concurrency", help="Trials run at once (the local model batches them).")
 EXPERIMENT = typer.Option(None, "--experiment", help="MLflow experiment (default: the suite file's name).")

@@ -17,7 +17,8 @@ from lab.types import Scenario
 
 app = typer.Typer(no_args_is_help=True, help="Scenario packs: generate, validate, count.")
 
-FILES_ARGUMENT = typer.Argument(..., help="Scenario JSONL files.")
+# readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
+FILES_ARGUMENT = typer.Argument(..., readable=False, help="Scenario JSONL files.")
 SEED_OPTION = typer.Option(..., "--seed", help="Random seed; the same seed gives identical files.")
 OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.jsonl, test.jsonl to.")
 
