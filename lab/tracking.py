@@ -130,7 +130,8 @@ def start_run(
     tags = dict(tags or {})
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
-    run = retry_locked(client().create_run, experiment_id(experiment), tags=redact(tags), run_name=run_name)
+    name = redact_text(run_name) if run_name else run_name  # it may hold the model string, key and all
+    run = retry_locked(client().create_run, experiment_id(experiment), tags=redact(tags), run_name=name)
     log_params(run.info.run_id, params)
     return find_run(run.info.run_id)
 
