@@ -5,11 +5,12 @@ error message passes through it. ``redact`` walks any JSON-like value and replac
 like a secret with ``[REDACTED]``: well-known key shapes (``sk-...``, ``hf_...``, ``ghp_...``,
 ``xoxb-...``, bearer tokens including base64 ones, AWS key ids), the literal values of
 environment variables named like a secret (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``,
-``*_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``, ...), and the value of any mapping key named like a
-credential. An environment secret is also found in its JSON-escaped forms (``\\"``, ``\\\\``,
+``*_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``, ...), a credential-named ``name=value`` in text (a
+model string's ``?api_key=...``), and the value of any mapping key named like a credential. An environment secret is also found in its JSON-escaped forms (``\\"``, ``\\\\``,
 ``\\u00e4``, with and without ``ensure_ascii``, and escaped twice, as in a tool call's
 ``arguments`` string inside a JSON document), because tool-call arguments and tool results are
-JSON text before the lab ever sees them. It does not decide where values go, and it cannot find
+JSON text before the lab ever sees them. The regexes are compiled once per set of secrets; the
+environment is read afresh on every call. It does not decide where values go, and it cannot find
 a secret that was transformed otherwise (encoded in base64, split, re-cased).
 """
 
@@ -19,6 +20,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +41,9 @@ SECRET_FIELD = re.compile(
     r"authorization|x-api-key)$",
     re.IGNORECASE,
 )
+# Every match of KEY_SHAPES contains a match of this; its branches all open with a literal, so
+# the regex engine scans for it quickly, and strings without one skip the slower full pattern.
+SHAPE_HINTS = r"sk[-_]|hf_|gh[pousr]_|xox[abposr]-|AKIA|[Bb][Ee][Aa][Rr][Ee][Rr]|="
 MIN_SECRET_LEN = 6
 _ESCAPE_BODY = re.compile(r"u[0-9a-fA-F]{4}|.", re.DOTALL)
 
@@ -80,11 +85,25 @@ def escaped_forms(secret: str) -> set[str]:
     return {secret} | once | twice
 
 
+@dataclass(frozen=True)
+class _Redactor:
+    """The compiled regexes for one set of secrets: ``pattern`` masks, ``trigger`` (a quick scan
+    that every match of ``pattern`` contains) says whether ``pattern`` need run at all."""
+
+    trigger: re.Pattern[str]
+    pattern: re.Pattern[str]
+
+    def text(self, value: str) -> str:
+        return self.pattern.sub(_mask, value) if self.trigger.search(value) else value
+
+
 @lru_cache(maxsize=64)
-def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for a set of secrets: every escaped form, longest first, then the key shapes."""
+def _redactor(secrets: tuple[str, ...]) -> _Redactor:
+    """The regexes for a set of secrets: every escaped form, longest first, then the key shapes."""
     forms = sorted({form for secret in secrets for form in escaped_forms(secret)}, key=lambda f: (-len(f), f))
-    return re.compile("|".join([*(re.escape(form) for form in forms), KEY_SHAPES]))
+    literals = [re.escape(form) for form in forms]
+    trigger = re.compile("|".join([*literals, SHAPE_HINTS]))
+    return _Redactor(trigger, re.compile("|".join([*literals, KEY_SHAPES])))
 
 
 def _mask(match: re.Match[str]) -> str:
@@ -100,8 +119,8 @@ def _mask(match: re.Match[str]) -> str:
     return (body.group() if body else "") + MASK
 
 
-def _compiled(secrets: Sequence[str] | None) -> re.Pattern[str]:
-    return _pattern(secret_values() if secrets is None else tuple(secrets))
+def _compiled(secrets: Sequence[str] | None) -> _Redactor:
+    return _redactor(secret_values() if secrets is None else tuple(secrets))
 
 
 def redact_text(text: str, secrets: Sequence[str] | None = None) -> str:
@@ -109,7 +128,7 @@ def redact_text(text: str, secrets: Sequence[str] | None = None) -> str:
 
     ``secrets`` defaults to the secrets of the environment now (see ``secret_values``).
     """
-    return _compiled(secrets).sub(_mask, text)
+    return _compiled(secrets).text(text)
 
 
 def redact(value: Any, secrets: Sequence[str] | None = None) -> Any:
@@ -117,14 +136,19 @@ def redact(value: Any, secrets: Sequence[str] | None = None) -> Any:
     return _walk(value, _compiled(secrets))
 
 
-def _walk(value: Any, pattern: re.Pattern[str]) -> Any:
+@lru_cache(maxsize=4096)
+def _secret_field(key: str) -> bool:
+    return bool(SECRET_FIELD.match(key))
+
+
+def _walk(value: Any, redactor: _Redactor) -> Any:
     if isinstance(value, str):
-        return pattern.sub(_mask, value)
+        return redactor.text(value)
     if isinstance(value, dict):
         return {
-            key: MASK if isinstance(key, str) and SECRET_FIELD.match(key) and item else _walk(item, pattern)
+            key: MASK if isinstance(key, str) and item and _secret_field(key) else _walk(item, redactor)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return [_walk(item, pattern) for item in value]
+        return [_walk(item, redactor) for item in value]
     return value

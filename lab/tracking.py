@@ -321,6 +321,7 @@ def log_traces(run: RunRef, records: list[ResultRecord], tools: list[dict[str, A
     Spans are exported in the background in batches; the export swallows store errors (a
     locked database), so after a flush the run is checked and what is missing is logged again.
     """
+    tools = redact(tools)  # attached to every model span: the store gets nothing unmasked
     missing = None
     for _ in range(rounds):
         have = logged_trials(run)
