@@ -6,12 +6,13 @@ like a secret with ``[REDACTED]``: well-known key shapes (``sk-...``, ``hf_...``
 ``xoxb-...``, bearer tokens including base64 ones, AWS key ids), the literal values of
 environment variables named like a secret (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``,
 ``*_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``, ...), a credential-named ``name=value`` in text (a
-model string's ``?api_key=...``), and the value of any mapping key named like a credential. An environment secret is also found in its JSON-escaped forms (``\\"``, ``\\\\``,
-``\\u00e4``, with and without ``ensure_ascii``, and escaped twice, as in a tool call's
-``arguments`` string inside a JSON document), because tool-call arguments and tool results are
-JSON text before the lab ever sees them. The regexes are compiled once per set of secrets; the
-environment is read afresh on every call. It does not decide where values go, and it cannot find
-a secret that was transformed otherwise (encoded in base64, split, re-cased).
+model string's ``?api_key=...``), and the value of any mapping key named like a credential.
+An environment secret is also found in its JSON-escaped forms (``\\"``, ``\\\\``, ``\\u00e4``,
+with and without ``ensure_ascii``, and escaped twice, as in a tool call's ``arguments`` string
+inside a JSON document), because tool-call arguments and tool results are JSON text before the
+lab ever sees them. The regexes are compiled once per set of secrets; the environment is read
+afresh on every call. It does not decide where values go, and it cannot find a secret that was
+transformed otherwise (encoded in base64, split, re-cased).
 """
 
 from __future__ import annotations

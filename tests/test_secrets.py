@@ -196,7 +196,10 @@ def test_the_export_on_disk_holds_no_secret(store) -> None:
     files = files_under(folder.parent / "export")  # what would be trained on or uploaded
     assert {path.name for path in files} >= {"train.jsonl", "manifest.json"}
     assert [(str(p), leak) for p in files for leak in LEAKS if leak in p.read_bytes()] == []
-    assert any(MASK.encode() in path.read_bytes() for path in files)
+    for fmt in ("openai", "hf"):  # the pasted header, and the tool call's arguments and result
+        text = "".join(path.read_text(encoding="utf-8") for path in files if path.parent.name == fmt)
+        assert f"Authorization: {MASK}" in text
+        assert text.count(f"business days {MASK}") >= 2
 
 
 def span_texts(run_id: str) -> list[str]:
