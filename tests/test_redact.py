@@ -69,7 +69,7 @@ def test_environment_secrets_are_masked_in_every_json_escaped_form(secret: str) 
 
 def test_a_match_inside_a_json_escape_keeps_the_escape_valid() -> None:
     text = json.dumps({"a": "line\nnotasecret-value", "b": "\\\nnotasecret-value"})
-    masked = redact_text(text, ["notasecret-value", "nnotasecret-value"])
+    masked = redact_text(text, ["nnotasecret-value", "notasecret-value"])
     assert "notasecret-value" not in masked
     assert json.loads(masked) == {"a": f"line\n{MASK}", "b": f"\\\n{MASK}"}
 
