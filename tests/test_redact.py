@@ -78,6 +78,8 @@ def test_a_key_in_a_model_string_is_masked() -> None:
     assert redact_text("openai/gpt-4o-mini?api_key=plainvalue123 zero_shot", []) == (
         f"openai/gpt-4o-mini?{MASK} zero_shot"
     )
+    error = ModelError("openai/gpt-4o-mini?api_key=plainvalue123", "AuthenticationError: no", 1)
+    assert "plainvalue123" not in str(error) and MASK in str(error)
 
 
 def test_the_gateway_masks_errors_with_the_one_redactor(monkeypatch) -> None:

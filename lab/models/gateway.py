@@ -65,7 +65,7 @@ class ModelError(Exception):
     """A model request failed for good: a non-transient error, or retries exhausted."""
 
     def __init__(self, model: str, message: str, attempts: int):
-        super().__init__(f"{model}: {message} (after {attempts} attempt{'s' * (attempts != 1)})")
+        super().__init__(f"{redact_text(model)}: {message} (after {attempts} attempt{'s' * (attempts != 1)})")
         self.model = model
         self.attempts = attempts
 
