@@ -134,7 +134,8 @@ def start_run(
     tags = dict(tags or {})
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
-    run = retry_locked(client().create_run, experiment_id(experiment), tags=redact(tags), run_name=run_name)
+    name = redact_text(run_name) if run_name else run_name  # it may hold the model string, key and all
+    run = retry_locked(client().create_run, experiment_id(experiment), tags=redact(tags), run_name=name)
     log_params(run.info.run_id, params)
     return find_run(run.info.run_id)
 
@@ -332,6 +333,7 @@ def log_traces(
     Spans are exported in the background in batches; the export swallows store errors (a
     locked database), so after a flush the run is checked and what is missing is logged again.
     """
+    tools = redact(tools)  # attached to every model span: the store gets nothing unmasked
     missing = None
     for _ in range(rounds):
         have = logged_trials(run)
