@@ -1,4 +1,5 @@
-"""A stdio MCP server written for the tests: the pinboard of tests/tiny_domain.py as an MCP API.
+"""A stdio MCP server written for the tests: tests/tiny_domain.py's pinboard as the MCP domain
+"pinboard-mcp".
 
 It declares the lab's two hidden tools: ``lab_load_fixture`` (the scenario's fixture becomes the
 board) and ``lab_state_hash`` (a digest of the board). Run as ``python tests/mcp_server.py``;
@@ -16,7 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 NoteId = Annotated[str, Field(pattern=r"^N-\d{2}$", description="a note id, like N-01")]
-server = MCPServer("pinboard", instructions="Ask for the note id when it is missing.")
+server = MCPServer("pinboard-mcp", instructions="Ask for the note id when it is missing.")
 board: dict[str, str] = {}
 
 
