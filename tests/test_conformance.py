@@ -174,3 +174,33 @@ def test_a_gold_call_the_schema_refuses_is_refused_with_its_line(domain_case):
     assert checked.code == 2, checked
     assert checked.out.splitlines()[0].startswith(f"{suite}:2: turn ")
     assert f"call 1 {case.bad_call['name']}: invalid arguments" in checked.out.splitlines()[0]
+
+
+def test_an_mcp_server_without_the_lab_tools_has_no_state_and_hides_nothing(tmp_path: Path):
+    spec = f"mcp:{sys.executable} {SERVER} --stateless"
+    catalog = load_domain(spec).catalog
+    assert catalog.names == ["read_note", "unpin_note"] and not catalog.stateful
+    gone = {"name": "unpin_note", "arguments": {"note_id": "N-02"}, "error": "not_found"}  # no fixture: empty
+    pack = _write(tmp_path / "pack.jsonl", [_case("gone", "pinboard-mcp", "error_recovery", {"notes": {}}, [
+        {"user": "take N-02 off", "expect": _calls(gone)}])])  # fmt: skip
+    result = metrics(run_pack(spec, pack, "scripted/oracle"))
+    assert result["scenario_success"] == 1.0 and result["state_match"] is None
+
+
+def test_the_lab_tools_of_an_mcp_server_are_hidden_from_the_agent():
+    catalog = load_domain(CASES["mcp"].spec(ROOT)).catalog
+    assert catalog.stateful and catalog.names == ["read_note", "unpin_note"]
+    assert "lab_" not in json.dumps(catalog.schemas())
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("[1]", "tools.0: Input should be a valid dictionary"),
+    ('{"tools": [{"function": {"name": "f", "parameters": {"type": "array"}}}]}', "must be an object schema"),
+    ('{"tools": [], "name": "x"}', "tools: List should have at least 1 item"),
+    ("{", "cannot read a tools file"),
+])  # fmt: skip
+def test_a_bad_tools_file_is_refused_at_the_file(tmp_path: Path, text: str, reason: str):
+    path = tmp_path / "tools.json"
+    path.write_text(text, encoding="utf-8")
+    ran = invoke("tools", "list", "--domain", str(path))
+    assert ran.code == 2 and ran.err.startswith(f"error: {path}: ") and reason in ran.err, ran
