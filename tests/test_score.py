@@ -580,7 +580,12 @@ def tally_catalog(runs: list[int]) -> Catalog:
         runs.append(db.total)
         return {"total": db.total}
 
-    return Catalog("tally", [add_one], TallyDb, read_only=[])
+    def peek(db: TallyDb) -> dict:
+        """The total so far."""
+        return {"total": db.total}
+
+    # A read-only tool makes the replay keep the state before each turn (which reads compare on).
+    return Catalog("tally", [add_one, peek], TallyDb, read_only=["peek"])
 
 
 def test_gold_replay_runs_each_gold_call_once() -> None:
