@@ -75,9 +75,12 @@ def run_scenario(
 
 def run_turn(run: Run, messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
     """Run the graph for one turn; returns the dialogue after it and an error, if the trial failed."""
-    start = {"messages": messages, "pending": [], "steps": 0, "retries": 0, "stop": False, "text_call": False}
-    limit = 3 * run.settings.max_steps + 2 * run.strategy.max_retries + 4
-    graph = build_graph(run.strategy.check_calls)
+    start = {
+        "messages": messages, "pending": [], "steps": 0, "retries": 0, "stop": False, "text_call": False,
+        "plan": {},
+    }  # fmt: skip
+    limit = 6 * run.settings.max_steps + 2 * run.strategy.max_retries + 4
+    graph = build_graph(type(run.strategy))
     state: dict[str, Any] = start
     error = None
     try:

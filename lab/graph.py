@@ -81,6 +81,7 @@ class AgentState(TypedDict):
     retries: int
     stop: bool
     text_call: bool
+    plan: dict[str, Any]
 
 
 @dataclass
@@ -119,18 +120,27 @@ class Run:
 
 
 def agent_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
+    """The model's next message, unchecked (prompting strategies)."""
+    return ask_model(state, runtime.context, workflow=False)
+
+
+def checked_agent_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
+    """The model's next message, grounded and checked (workflow strategies)."""
+    return ask_model(state, runtime.context, workflow=True)
+
+
+def ask_model(state: AgentState, run: Run, *, workflow: bool) -> dict[str, Any]:
     """Ask the model for the next message, record the request, and parse the proposed calls.
 
     Malformed output counts in ``TurnTrace.malformed`` unless a workflow check will catch it (a
     text that looks like a failed call and is sent back for a retry counts in ``TurnTrace.sent_back``).
+    ``workflow``: the request carries the values calls may copy (``lab.grounding``).
     """
-    run = runtime.context
-    reply = _ask(run, state["messages"])
+    reply = _ask(run, state["messages"], grounded=workflow)
     pending = [_pending(call) for call in reply.tool_calls]
     text_call = not pending and _looks_like_call(reply.content)
     steps = state["steps"] + 1
     _record(run, reply, malformed=text_call or any(p.arguments is None for p in pending))
-    workflow = run.strategy.check_calls
     if not workflow:
         run.turn.malformed += sum(p.arguments is None for p in pending)
     if text_call and workflow and _may_retry(run, state["retries"], steps):
@@ -195,12 +205,16 @@ def tools_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- routing and graph
 
 
-def after_agent(state: AgentState, runtime: Runtime[Run]) -> str:
-    """Where the model's message goes: to the checks, the tools, a text retry, or the end."""
-    run = runtime.context
+def after_agent(state: AgentState) -> str:
+    """Prompting: the model's calls go to the tools; a message without calls ends the turn."""
+    return "tools" if state["pending"] else END
+
+
+def after_checked_agent(state: AgentState, runtime: Runtime[Run]) -> str:
+    """Workflow: the model's calls go to the checks; a failed call text to a retry, if any are left."""
     if state["pending"]:
-        return "check" if run.strategy.check_calls else "tools"
-    if state["text_call"] and _may_retry(run, state["retries"], state["steps"]):
+        return "check"
+    if state["text_call"] and _may_retry(runtime.context, state["retries"], state["steps"]):
         return "text_check"
     return END
 
@@ -213,33 +227,45 @@ def after_tools(state: AgentState) -> str:
     return END if state["stop"] else "agent"
 
 
-@lru_cache(maxsize=2)
-def build_graph(check_calls: bool) -> Any:
-    """The compiled agent graph, with the ``check`` nodes when ``check_calls`` is set."""
-    graph = StateGraph(AgentState, context_schema=Run)
+def wire_prompting(graph: StateGraph) -> None:
+    """The prompting loop: the model, then its calls, until it replies without one."""
     graph.add_node("agent", agent_node)
     graph.add_node("tools", tools_node)
     graph.add_edge(START, "agent")
-    graph.add_conditional_edges(
-        "agent", after_agent, ["check", "tools", "text_check", END] if check_calls else ["tools", END]
-    )
+    graph.add_conditional_edges("agent", after_agent, ["tools", END])
     graph.add_conditional_edges("tools", after_tools, ["agent", END])
-    if check_calls:
-        graph.add_node("check", check_node)
-        graph.add_node("text_check", text_check_node)
-        graph.add_conditional_edges("check", after_check, ["tools", END])
-        graph.add_edge("text_check", "agent")
+
+
+def wire_checks(graph: StateGraph, entry: str = "agent") -> None:
+    """The workflow's loop: the grounded model, its calls checked (``check``, ``text_check``), the
+    tools; ``entry`` is the node that starts a turn and that the tools' results go back to."""
+    graph.add_node("agent", checked_agent_node)
+    graph.add_node("tools", tools_node)
+    graph.add_node("check", check_node)
+    graph.add_node("text_check", text_check_node)
+    graph.add_edge(START, entry)
+    graph.add_conditional_edges("agent", after_checked_agent, ["check", "text_check", END])
+    graph.add_conditional_edges("check", after_check, ["tools", END])
+    graph.add_edge("text_check", "agent")
+    graph.add_conditional_edges("tools", lambda state: END if state["stop"] else entry, [entry, END])
+
+
+@lru_cache(maxsize=8)
+def build_graph(strategy_type: type[Strategy]) -> Any:
+    """The compiled agent graph of a kind of strategy: the strategy's ``build`` adds its nodes."""
+    graph = StateGraph(AgentState, context_schema=Run)
+    strategy_type.build(graph)
     return graph.compile()
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _ask(run: Run, messages: list[dict[str, Any]]) -> ModelReply:
+def _ask(run: Run, messages: list[dict[str, Any]], *, grounded: bool) -> ModelReply:
     """One model request through the gateway; a failure is recorded, then raised."""
     started = time.perf_counter()
     metadata = run.metadata
-    if run.strategy.check_calls:  # calls may copy only values the dialogue holds (lab.grounding)
+    if grounded:  # calls may copy only values the dialogue holds (lab.grounding)
         metadata = {**metadata, **constraints(run.catalog, messages, run.today())}
     try:
         return gateway.complete(
@@ -271,7 +297,7 @@ def _record(run: Run, reply: ModelReply, *, malformed: bool) -> None:
 
 def _may_retry(run: Run, retries: int, steps: int) -> bool:
     """Whether a workflow may send a problem back to the model once more in this turn."""
-    return run.strategy.check_calls and retries < run.strategy.max_retries and steps < run.settings.max_steps
+    return retries < run.strategy.max_retries and steps < run.settings.max_steps
 
 
 def _looks_like_call(text: str) -> bool:

@@ -28,7 +28,7 @@ from lab.types import BLOCK_KINDS, Contract
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-LADDER: tuple[str, ...] = ("zero_shot", "instructed", "few_shot", "workflow")
+LADDER: tuple[str, ...] = ("zero_shot", "instructed", "few_shot", "workflow", "decide")
 BLOCKED_RATES: tuple[str, ...] = tuple(f"blocked_{kind}_rate" for kind in BLOCK_KINDS)
 DecisionKind = Literal["target_met", "fine_tune", "keep_iterating"]
 

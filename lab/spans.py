@@ -1,9 +1,10 @@
 """Plan the span tree of one scenario trial from its recorded Trace, without any tracing library.
 
 The plan is a tree of ``SpanPlan`` nodes with times in seconds since the trial started:
-the dialogue (AGENT) at the root, one CHAIN span per turn, the model requests as CHAT_MODEL
-spans (with the messages the model saw; the tracker attaches the tools offered) and the API calls as
-TOOL spans (arguments in, result out). lab/tracking.py turns a plan into MLflow spans.
+the dialogue (AGENT) at the root, one CHAIN span per turn, the ``decide`` workflow's decisions as
+CHAIN spans, the model requests as CHAT_MODEL spans (with the messages the model saw; the tracker
+attaches the tools offered) and the API calls as TOOL spans (arguments in, result out). lab/tracking.py
+turns a plan into MLflow spans.
 
 Model calls carry their own recorded start and latency. API calls have no timings of their
 own in a Trace: each is placed after the model request that produced it, sharing the gap
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.types import MadeCall, ModelCall, Trace, TurnTrace
+from lab.types import Decision, MadeCall, ModelCall, Trace, TurnTrace
 
 
 @dataclass
@@ -86,6 +87,19 @@ def model_span(call: ModelCall, seen: list[dict[str, Any]], answer: dict | None)
     )
 
 
+def decision_span(decision: Decision) -> SpanPlan:
+    """A CHAIN span for one decision of the ``decide`` workflow (its candidates' scores as outputs)."""
+    return SpanPlan(
+        name=f"decide {decision.node}",
+        span_type="CHAIN",
+        start_s=decision.started_s,
+        end_s=decision.started_s + decision.latency_s,
+        inputs={"node": decision.node, "method": decision.method},
+        outputs={"choice": decision.choice, "scores": decision.scores},
+        attributes={"method": decision.method},
+    )
+
+
 def turn_span(index: int, turn: TurnTrace, after_s: float, chat: _Conversation) -> SpanPlan:
     """A CHAIN span for one turn, its model requests and API calls as children."""
     children: list[SpanPlan] = []
@@ -99,6 +113,7 @@ def turn_span(index: int, turn: TurnTrace, after_s: float, chat: _Conversation) 
         made, pending = pending[: call.tool_calls], pending[call.tool_calls :]
         children += tool_spans(made, clock, max(later, clock))
     children += tool_spans(pending, clock, clock)
+    children = sorted([*children, *(decision_span(d) for d in turn.decisions)], key=lambda c: c.start_s)
     start = min((c.start_s for c in children), default=after_s)
     end = max((c.end_s for c in children), default=after_s)
     return SpanPlan(

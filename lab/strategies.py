@@ -1,8 +1,9 @@
-"""The prompting/workflow ladder: what the agent is told, and whether its calls are checked.
+"""The prompting/workflow ladder: what the agent is told, and which graph runs its turns.
 
-A ``Strategy`` is a system prompt plus two workflow switches read by ``lab.agent``:
-``check_calls`` (validate every proposed call against the catalog before it runs) and
-``max_retries`` (how often the model may fix a rejected call). The ladder, in order:
+A ``Strategy`` is a system prompt plus the nodes it adds to the agent's graph: its class's ``build``
+wires them (``lab.graph`` compiles one graph per class), and ``max_retries`` bounds how often the
+workflow's checks send a rejected call back. The prompt text and the graph are independent: any
+prompt (a user's file, a shorter one) runs in any strategy's graph. The ladder, in order:
 
 - ``zero_shot``: the tool catalog (passed as tools) and a one-line instruction.
 - ``instructed``: a careful system prompt with the rules of a good support agent.
@@ -15,6 +16,9 @@ A ``Strategy`` is a system prompt plus two workflow switches read by ``lab.agent
   decoded: tool and argument names from the catalog, ids, skus, emails and phones only as the
   dialogue showed them, dates only as the customer named them, and a turn's first call on a tool
   that takes what the customer just gave (``lab.grounding``, ``lab.models.guide``).
+- ``decide``: ``workflow`` with each turn split into small decisions, each its own graph node:
+  act, ask or answer; which tool; its arguments; then the call (``lab.decide``). A local model
+  makes them by scoring candidates with its likelihood; any other model by generating its reply.
 
 The instruction texts and the clarify words are the domain's (``lab.domain.Domain``). A user's own
 system prompt file replaces the instruction text of any strategy. This module builds prompts; it
@@ -28,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lab.errors import BadInput
 from lab.models.toolformat import render_calls
@@ -48,26 +52,55 @@ DESCRIPTIONS = {
     "few_shot": "instructed plus k worked examples from the train split",
     "workflow": "instructed plus call checks, bounded retries, clarifying questions and (local models) "
     "calls constrained to the catalog and to ids and dates the dialogue showed",
+    "decide": "workflow as small decisions (act/ask/answer, tool, arguments, call), scored by a local "
+    "model's likelihood or read off another model's reply",
 }
 
 
 @dataclass(frozen=True)
 class Strategy:
-    """How the agent is prompted and whether its calls are checked before they run.
+    """A prompting strategy: the model's messages go straight to the tools, unchecked.
 
     Attributes:
         name: the strategy's name, as listed by ``list_strategies``.
         system_prompt: the system message of every model request.
-        check_calls: validate each proposed call against the catalog before it runs.
-        max_retries: how often per turn the model may fix rejected calls (``check_calls`` only).
+        max_retries: how often per turn a rejected call may be sent back (graphs with checks only).
         field_words: the domain's words for arguments its clarifying questions name.
     """
 
     name: str
     system_prompt: str
-    check_calls: bool = False
     max_retries: int = 0
     field_words: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+
+    @classmethod
+    def build(cls, graph: Any) -> None:
+        """Add this kind of strategy's nodes and edges to an empty ``StateGraph`` (``lab.graph``)."""
+        from lab.graph import wire_prompting
+
+        wire_prompting(graph)
+
+
+@dataclass(frozen=True)
+class Workflow(Strategy):
+    """The model's calls are grounded and checked before they run (``check`` node), with retries."""
+
+    @classmethod
+    def build(cls, graph: Any) -> None:
+        from lab.graph import wire_checks
+
+        wire_checks(graph)
+
+
+@dataclass(frozen=True)
+class Decide(Workflow):
+    """A turn as small decisions before the checked call (``lab.decide``)."""
+
+    @classmethod
+    def build(cls, graph: Any) -> None:
+        from lab.decide import wire_decisions
+
+        wire_decisions(graph)
 
 
 def list_strategies() -> dict[str, str]:
@@ -99,7 +132,7 @@ def make_strategy(
         system_prompt_file: a user's system prompt, replacing the strategy's instruction text.
         train_file: scenarios to draw few-shot examples from; every one must be in the train split.
         k: number of few-shot examples (default: one per category).
-        max_retries: retries of rejected calls per turn for ``workflow``.
+        max_retries: retries of rejected calls per turn for ``workflow`` and ``decide``.
 
     Raises:
         BadInput: unknown name (``--strategy``), unreadable prompt file, or non-train examples.
@@ -113,8 +146,9 @@ def make_strategy(
         examples = pick_examples(load_train(train_file), k)
         prompt = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
         return Strategy(name, prompt, field_words=words)
-    if name == "workflow":
-        return Strategy(name, base, check_calls=True, max_retries=max_retries, field_words=words)
+    if name in ("workflow", "decide"):
+        kind = Workflow if name == "workflow" else Decide
+        return kind(name, base, max_retries=max_retries, field_words=words)
     return Strategy(name, base, field_words=words)
 
 

@@ -151,6 +151,17 @@ class ModelCall(Contract):
     error: str | None = None
 
 
+class Decision(Contract):
+    """One decision of the ``decide`` workflow (lab/decide.py): which node made it, how, and what."""
+
+    node: Literal["route", "tool", "arguments"]
+    choice: str = Field(description="act/ask/answer, a tool name, or the arguments as JSON")
+    method: Literal["likelihood", "generation", "grounding"] = "likelihood"
+    started_s: float = Field(default=0.0, description="seconds since the scenario started")
+    latency_s: float = 0.0
+    scores: dict[str, float] = Field(default_factory=dict, description="candidate -> score, if scored")
+
+
 class TurnTrace(Contract):
     """Everything that happened in one turn."""
 
@@ -166,6 +177,7 @@ class TurnTrace(Contract):
     workflow_reply: Literal["clarify", "give_up"] | None = Field(
         default=None, description="set when a workflow check, not the model, wrote the reply"
     )
+    decisions: list[Decision] = Field(default_factory=list, description="the decide workflow's choices")
 
 
 class Trace(Contract):

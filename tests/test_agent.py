@@ -75,13 +75,13 @@ def test_scenarios_cover_every_category():
     assert {s.category for s in SCENARIOS} == {s.category for s in GENERATED} == set(CATEGORIES)
 
 
-@pytest.mark.parametrize("strategy", ["zero_shot", "instructed", "workflow"])
+@pytest.mark.parametrize("strategy", ["zero_shot", "instructed", "workflow", "decide"])
 @pytest.mark.parametrize("s", SCENARIOS, ids=lambda s: s.category)
 def test_oracle_reaches_the_gold_state_on_hand_built_scenarios(s: Scenario, strategy: str):
     assert_gold_behaviour(s, run(s, "scripted/oracle", strategy))
 
 
-@pytest.mark.parametrize("strategy", ["instructed", "workflow"])
+@pytest.mark.parametrize("strategy", ["instructed", "workflow", "decide"])
 @pytest.mark.parametrize("s", GENERATED, ids=lambda s: f"{s.category}-{s.id}")
 def test_oracle_reaches_the_gold_state_on_generated_scenarios(s: Scenario, strategy: str):
     assert_gold_behaviour(s, run(s, "scripted/oracle", strategy))
@@ -184,7 +184,7 @@ def test_step_limit_ends_a_looping_turn(queue):
     assert turn.step_limit_hit and len(turn.model_calls) == 2 and len(turn.calls) == 2
 
 
-@pytest.mark.parametrize("strategy", ["instructed", "workflow"])
+@pytest.mark.parametrize("strategy", ["instructed", "workflow", "decide"])
 def test_a_repeated_call_ends_the_turn(queue, strategy):
     model, enqueue = queue
     bad = ("get_order", json.dumps({"order_id": "C-1003"}))  # fails the same way every time
@@ -213,7 +213,7 @@ def test_a_failing_model_ends_the_trial_with_the_trace_so_far(queue):
     assert trace.final_state_hash == CATALOG.new_db(clarify.db).state_hash()
 
 
-@pytest.mark.parametrize("strategy", ["instructed", "workflow"])
+@pytest.mark.parametrize("strategy", ["instructed", "workflow", "decide"])
 def test_chaos_never_crashes_and_is_deterministic(strategy: str):
     for seed in (1, 2):
         for s in SCENARIOS[:4]:

@@ -13,6 +13,7 @@ from lab.errors import BadInput
 from lab.models.gateway import RetryPolicy
 from lab.models.toolformat import parse
 from lab.strategies import (
+    Workflow,
     clarifying_question,
     list_strategies,
     make_strategy,
@@ -30,7 +31,7 @@ def write_jsonl(path, scenarios) -> str:
 
 def test_ladder_order_and_descriptions():
     strategies = list_strategies()
-    assert list(strategies) == ["zero_shot", "instructed", "few_shot", "workflow"]
+    assert list(strategies) == ["zero_shot", "instructed", "few_shot", "workflow", "decide"]
     assert all(text and "\n" not in text for text in strategies.values())
 
 
@@ -40,10 +41,10 @@ def test_unknown_strategy_is_bad_input():
     assert caught.value.where == "--strategy"
 
 
-def test_only_workflow_checks_calls():
-    names = ["zero_shot", "instructed", "workflow"]
-    checks = {name: make_strategy(name, DOMAIN).check_calls for name in names}
-    assert checks == {"zero_shot": False, "instructed": False, "workflow": True}
+def test_only_workflow_strategies_check_calls():
+    names = ["zero_shot", "instructed", "few_shot", "workflow", "decide"]
+    checks = {name: isinstance(make_strategy(name, DOMAIN), Workflow) for name in names}
+    assert checks == dict(zip(names, [False, False, False, True, True], strict=True))
 
 
 def test_few_shot_examples_come_from_the_train_file_and_cover_categories(tmp_path):
@@ -82,7 +83,7 @@ def test_a_user_system_prompt_file_replaces_the_instructions(tmp_path):
     path = tmp_path / "prompt.txt"
     path.write_text("You are Bob. Be brief.\n", encoding="utf-8")
     strategy = make_strategy("workflow", DOMAIN, system_prompt_file=path)
-    assert strategy.system_prompt == "You are Bob. Be brief." and strategy.check_calls
+    assert strategy.system_prompt == "You are Bob. Be brief." and isinstance(strategy, Workflow)
     settings = AgentSettings(retry=RetryPolicy(base_delay_s=0.0))
     trace = run_scenario(
         SCENARIOS[0], model="scripted/oracle", strategy=strategy, catalog=CATALOG, settings=settings

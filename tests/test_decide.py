@@ -1,0 +1,165 @@
+"""The ``decide`` workflow's nodes with fake likelihoods (``lab.models.likelihood.serve``) on the shop."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lab.agent import AgentSettings, run_scenario
+from lab.decide import ACT_PMI
+from lab.models.gateway import RetryPolicy
+from lab.models.likelihood import serve, unserve
+from lab.spans import plan_trace
+from lab.strategies import make_strategy
+from lab.types import Scenario, Trace, TurnTrace
+from tools.shop import CATALOG, DOMAIN
+
+FAST = AgentSettings(max_steps=6, timeout_s=5, retry=RetryPolicy(max_retries=0, base_delay_s=0.0))
+DECIDE = make_strategy("decide", DOMAIN)
+DB = {
+    "now": "2026-08-28T17:30:00+00:00",
+    "customers": [{"id": "C-7068", "name": "Harper Ward", "email": "harperw64@inbox.example.org",
+                   "phone": "+16415606738", "address": {"street": "223 Bridge Street", "city": "Utrecht",
+                                                       "postal_code": "6289 AB", "country": "NL"}}],
+    "orders": [{"id": "A-6511", "customer_id": "C-7068", "status": "processing", "placed_on": "2026-08-08",
+                "items": [{"sku": "BLK-644", "name": "blanket", "quantity": 1, "unit_price": 35.0}],
+                "shipping_address": {"street": "223 Bridge Street", "city": "Utrecht",
+                                     "postal_code": "6289 AB", "country": "NL"}, "shipping_fee": 4.99}],
+}  # fmt: skip
+
+
+def scenario(user: str) -> Scenario:
+    turn = {"user": user, "expect": {"kind": "no_call"}}
+    return Scenario(
+        id="t-1", split="dev", family="f", category="single_call", intent="i", db=DB, turns=[turn]
+    )
+
+
+class FakeModel:
+    """Likelihoods that favour the continuations naming ``favourite`` after a real customer message."""
+
+    def __init__(self, favourite: dict[str, float], reply: str = "Happy to help."):
+        self.favourite, self.reply, self.continued = favourite, reply, []
+
+    def score(self, messages, tools, continuations) -> list[float]:
+        neutral = messages[-1]["content"] == "N/A"
+        return [
+            -10.0 + (0.0 if neutral else max((v for k, v in self.favourite.items() if k in c), default=0.0))
+            for c in continuations
+        ]
+
+    def cont(self, messages, tools, forced, max_new) -> str:
+        self.continued.append(forced)
+        return self.reply if not forced else 'a short subject"}}'
+
+
+@pytest.fixture
+def fake(request):
+    model = f"scripted/queue-decide_{request.node.name[:30]}"
+    yield model, lambda f: serve(model, f.score, f.cont)
+    unserve(model)
+
+
+def run(s: Scenario, model: str) -> Trace:
+    return run_scenario(s, model=model, strategy=DECIDE, catalog=CATALOG, settings=FAST)
+
+
+def nodes(turn: TurnTrace) -> list[tuple[str, str, str]]:
+    return [(d.node, d.method, d.choice) for d in turn.decisions]
+
+
+def test_a_value_just_given_acts_with_the_best_scored_tool_that_takes_it(fake):
+    model, use = fake
+    use(FakeModel({'"cancel_order"': 3.0, '"get_order"': 2.0}))
+    trace = run(scenario("please do it for A-6511"), model)
+    turn = trace.turns[0]
+    assert [(c.name, c.arguments, c.blocked) for c in turn.calls] == [
+        ("cancel_order", {"order_id": "A-6511"}, False)
+    ]
+    assert [n[:2] for n in nodes(turn)] == [
+        ("route", "likelihood"),
+        ("tool", "likelihood"),
+        ("arguments", "likelihood"),
+        ("route", "grounding"),
+    ]
+    assert turn.decisions[1].scores["cancel_order"] == 3.0 and "list_orders" not in turn.decisions[1].scores
+    assert turn.reply == "Happy to help." and Trace.model_validate_json(trace.model_dump_json()) == trace
+    names = [child.name for child in plan_trace(trace).children[0].children]
+    assert {"decide route", "decide tool", "decide arguments", "model", "cancel_order"} <= set(names)
+
+
+def test_a_likely_tool_without_its_id_asks_for_it(fake):
+    model, use = fake
+    use(FakeModel({'"cancel_order"': ACT_PMI + 1}))
+    turn = run(scenario("I want my order gone"), model).turns[0]
+    assert turn.calls == [] and "order number" in turn.reply and turn.workflow_reply == "clarify"
+    assert nodes(turn)[0] == ("route", "likelihood", "ask")
+
+
+def test_nothing_likely_answers_in_plain_text(fake):
+    model, use = fake
+    use(FakeModel({'"cancel_order"': ACT_PMI / 2}))
+    turn = run(scenario("what a lovely day"), model).turns[0]
+    assert (
+        turn.calls == []
+        and turn.reply == "Happy to help."
+        and nodes(turn) == [("route", "likelihood", "answer")]
+    )
+
+
+def test_a_free_argument_is_a_short_continuation_of_the_call(fake):
+    model, use = fake
+    fake_model = FakeModel({'"create_ticket"': 4.0})
+    use(fake_model)
+    turn = run(scenario("open a ticket please, I'm C-7068"), model).turns[0]
+    assert [(c.name, c.arguments) for c in turn.calls] == [
+        ("create_ticket", {"customer_id": "C-7068", "subject": "a short subject"})
+    ]
+    assert fake_model.continued[0].endswith('"customer_id": "C-7068", "subject": "')
+
+
+def test_a_model_without_likelihoods_decides_by_its_reply():
+    trace = run_scenario(
+        scenario("thanks!"), model="scripted/oracle", strategy=DECIDE, catalog=CATALOG, settings=FAST
+    )
+    assert trace.turns[0].calls == [] and nodes(trace.turns[0]) == [("route", "generation", "answer")]
+
+
+def test_old_turn_records_without_decisions_still_load():
+    assert TurnTrace.model_validate({"user": "hi"}).decisions == []
+
+
+TOOLS = list(CATALOG.names)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    scores=st.dictionaries(st.sampled_from(TOOLS), st.floats(-5, 5), min_size=1),
+    user=st.sampled_from(
+        ["hello", "order A-6511", "I am C-7068", "mail harperw64@inbox.example.org", "A-6511 BLK-644"]
+    ),
+)
+def test_a_decided_call_always_names_a_catalog_tool_and_runs_only_when_valid(fake, scores, user):
+    model, use = fake
+    use(FakeModel({f'"{name}"': value for name, value in scores.items()}))
+    turn = run(scenario(user), model).turns[0]
+    for call in turn.calls:
+        assert CATALOG.has(call.name)
+        assert call.blocked == (CATALOG.validate(call.name, call.arguments)[1] is not None)
+
+
+@pytest.mark.slow
+def test_the_embedded_model_climbs_the_decide_rung_on_dev_scenarios():
+    from lab.scenarios import load_scenarios
+
+    dev = {s.id: s for s in load_scenarios("scenarios/dev.jsonl")}
+    for sid in ("dev-0003", "dev-0005", "dev-0014"):  # a customer number, thanks, a subscription id
+        trace = run_scenario(
+            dev[sid], model="local/smollm2-135m", strategy=DECIDE, catalog=CATALOG, settings=AgentSettings()
+        )
+        turn = trace.turns[0]
+        assert trace.error is None and turn.decisions[0].node == "route"
+        assert turn.decisions[0].method in ("likelihood", "grounding")
+        for call in turn.calls:
+            assert CATALOG.has(call.name)
