@@ -45,8 +45,8 @@ from lab.types import Decision, ModelCall
 if TYPE_CHECKING:
     from langgraph.graph import StateGraph
 
-# Act without a value just given only when the best tool's PMI reaches this (nats). Read off the
-# dev split's first turns with the embedded model; see README, Results.
+# Act without a value just given only when the best tool's PMI reaches this (nats). Set by eye from a
+# handful of dev first turns with the embedded model; to be chosen on dev or held-out train families.
 ACT_PMI = 1.0
 NEUTRAL = "N/A"
 FREE_TOKENS = 24
