@@ -460,10 +460,24 @@ def _traces_missing(run: RunRef, missing: int, wanted: int, errors: list[str]) -
 
 def export_budget() -> int:
     """How many export tasks one batch of traces may make: MLflow's async export queue size
-    (``MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE``), at most its span processor's queue."""
+    (``MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE``) less two for the span processor's timed partial
+    exports, at most its span queue."""
     from mlflow.environment_variables import MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE
 
-    return max(1, min(MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE.get(), OTEL_SPAN_QUEUE))
+    return max(1, min(MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE.get() - 2, OTEL_SPAN_QUEUE))
+
+
+def _export_tasks(plan: SpanPlan) -> int:
+    """Export tasks a trace makes at most: one per batch of spans (one per span without MLflow's
+    batch span processor) and one for the trace."""
+    from mlflow.environment_variables import (
+        MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE,
+        MLFLOW_USE_BATCH_SPAN_PROCESSOR,
+    )
+
+    spans = _span_count(plan)
+    per_batch = max(1, MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE.get())
+    return (-(-spans // per_batch) if MLFLOW_USE_BATCH_SPAN_PROCESSOR.get() else spans) + 1
 
 
 def _span_count(plan: SpanPlan) -> int:
@@ -471,12 +485,11 @@ def _span_count(plan: SpanPlan) -> int:
 
 
 def _batches(records: list[ResultRecord], budget: int) -> Iterator[list[ResultRecord]]:
-    """Consecutive batches whose export tasks (at most one per span plus one per trace) fit
-    ``budget``; a trace larger than the budget goes alone."""
+    """Consecutive batches whose export tasks fit ``budget``; a trace larger than it goes alone."""
     batch: list[ResultRecord] = []
     used = 0
     for record in records:
-        cost = _span_count(plan_trace(record.trace)) + 1
+        cost = _export_tasks(plan_trace(record.trace))
         if batch and used + cost > budget:
             yield batch
             batch, used = [], 0

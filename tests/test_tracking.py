@@ -180,3 +180,16 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def test_every_trial_gets_its_trace_when_the_export_queue_is_small(tmp_path, monkeypatch) -> None:
+    """MLflow discards export work when its queue is full; a run still ends with one trace per trial."""
+    monkeypatch.setenv("MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE", "12")  # 30 trials make ~120 tasks
+    monkeypatch.setenv("MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS", "1")
+    fresh_store(tmp_path, monkeypatch)
+    summary = run_suite(
+        RunConfig(model="scripted/oracle", strategy="zero_shot", suite=DEV, limit=10, trials=3, concurrency=4)
+    )
+    run = tracking.find_run(summary.run_id)
+    assert run.status == "FINISHED" and len(summary.records) == 30
+    assert len(tracking.logged_trials(run)) == 30 == len(tracking.run_traces(run))
