@@ -48,6 +48,8 @@ T = TypeVar("T")
 _clients: dict[str, MlflowClient] = {}
 _configured: dict[str, str] = {}
 logging.getLogger("mlflow").setLevel(logging.WARNING)  # store creation and exit flushes are not news
+# MLflow logs a database error with its traceback and then raises it; the lab reports what it raises.
+logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
 # The lab prints its own link to a run; MLflow's "View run" lines would break `--json` on stdout.
 os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
 # A server that does not answer fails within seconds, not after minutes of retries (a user's

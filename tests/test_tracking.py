@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from labcli import Outcome, invoke
 from mlflow_store import fresh_store
 
 from lab import tracking
@@ -193,3 +194,64 @@ def test_every_trial_gets_its_trace_when_the_export_queue_is_small(tmp_path, mon
     run = tracking.find_run(summary.run_id)
     assert run.status == "FINISHED" and len(summary.records) == 30
     assert len(tracking.logged_trials(run)) == 30 == len(tracking.run_traces(run))
+
+
+RUN_ARGS = ("run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", str(DEV))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of 16 MB at tmp_path/disk (root only); unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _one_error_line(outcome: Outcome) -> str:
+    lines = outcome.err.strip().splitlines()
+    assert outcome.code == 1 and outcome.out == "" and len(lines) == 1, outcome
+    assert lines[0].startswith("error: ") and "Traceback" not in outcome.err
+    return lines[0]
+
+
+def test_a_full_disk_fails_the_run_clearly_and_resume_completes_it(small_disk, monkeypatch) -> None:
+    fresh_store(small_disk, monkeypatch)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "ballast").write_bytes(b"\0" * max(free - 150_000, 0))  # room for a few dozen traces
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "40", "--json"))
+    assert "disk is full" in line and "--resume" in line
+    run_id = line.split("--resume ")[1].split("`")[0]
+    (small_disk / "ballast").unlink()
+    resumed = invoke("run", "--resume", run_id, "--json")
+    assert resumed.code == 0, resumed.err
+    run = tracking.find_run(run_id)
+    assert run.status == "FINISHED" and len(tracking.run_traces(run)) == 40
+    assert len(tracking.logged_trials(run)) == 40
+
+
+def test_a_read_only_store_is_one_error_line(small_disk, monkeypatch) -> None:
+    fresh_store(small_disk, monkeypatch)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "2", "--json"))
+    assert str(small_disk) in line and "permissions" in line
+
+
+def test_an_unwritable_results_folder_is_one_error_line(tmp_path, small_disk, monkeypatch) -> None:
+    store = tmp_path / "store"
+    fresh_store(store, monkeypatch)
+    (store / "results").symlink_to(small_disk)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "2", "--json"))
+    assert "permissions" in line and "--resume" in line
+
+
+def test_a_server_that_is_down_is_one_error_line_within_seconds(monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{_free_port()}")
+    started = time.monotonic()
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "2", "--json"))
+    assert "does not answer" in line and "start it" in line
+    assert time.monotonic() - started < 30
