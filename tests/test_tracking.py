@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -174,6 +175,8 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
         assert (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").exists()
         (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").unlink()  # now the artifact is the source
         assert [r.scored for r in tracking.load_results(run.run_id)] == [r.scored for r in summary.records]
+        shown = invoke(*RUN_ARGS, "--limit", "2", "--experiment", "server-test", "--json")
+        assert shown.code == 0 and json.loads(shown.out)["trials"] == 1, shown  # stdout: the JSON alone
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
