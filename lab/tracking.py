@@ -642,3 +642,13 @@ def latest_run(model: str, split: str, kind: str = "suite") -> RunRef | None:
     order = ["attributes.start_time DESC"]
     found = retry_locked(mlc.search_runs, experiments, query, order_by=order, max_results=1)
     return find_run(found[0].info.run_id) if found else None
+
+
+def running_runs(experiment: str, kind: str) -> list[RunRef]:
+    """The runs of ``experiment`` tagged ``lab.kind`` = ``kind`` whose status is still RUNNING."""
+    found = retry_locked(client().get_experiment_by_name, experiment)
+    if found is None:
+        return []
+    query = f"tags.`lab.kind` = '{kind}' and attributes.status = 'RUNNING'"
+    runs = retry_locked(client().search_runs, [found.experiment_id], query)
+    return [find_run(run.info.run_id) for run in runs]
