@@ -5,7 +5,9 @@ pool of ``concurrency`` workers, scores each trial as soon as it finishes and ap
 run's results log (flushed and fsynced), so a killed run loses at most the trial in flight and a
 resumed run skips what is done. At the end the results, read back from the log in suite order,
 are summarised and logged: metrics, the per-scenario table, failures, figures, the results log
-and one trace per trial. This module does not score calls itself nor import MLflow.
+and one trace per trial. A run that cannot write its log or its store (a full disk, a read-only
+folder, traces the store did not keep) ends FAILED with a ``StoreError`` that says how to resume it.
+This module does not score calls itself nor import MLflow.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from lab import figures, report, results, tracking
 from lab.agent import AgentSettings, run_scenario
 from lab.catalog import Catalog
 from lab.domain import DEFAULT_DOMAIN, load_domain
-from lab.errors import BadInput
+from lab.errors import BadInput, StoreError
 from lab.graph import DEFAULT_TIMEOUT_S
 from lab.io import atomic_write_text
 from lab.metrics import confusion, proportions, tally
@@ -112,9 +114,21 @@ def run_suite(config: RunConfig, on_progress: Progress | None = None) -> RunSumm
         records = execute(plan, on_progress)
         summary = finalize(plan, records, time.perf_counter() - started)
     except BaseException as exc:
-        tracking.set_status(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
-        raise
+        end_run(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        failure = exc if isinstance(exc, StoreError) else tracking.store_failure(exc)
+        if failure is None:
+            raise
+        hint = f"then `lab run --resume {plan.run.run_id}` (the run and its results so far are kept)"
+        raise StoreError(failure.where, f"{failure.reason}; {hint}") from exc
     return summary
+
+
+def end_run(run_id: str, status: str) -> None:
+    """Mark a run that stopped early; where the store itself fails, it stays RUNNING (resumable too)."""
+    try:
+        tracking.set_status(run_id, status)
+    except Exception:  # noqa: BLE001 - the error that stopped the run is the one to report
+        return
 
 
 def resolve(config: RunConfig) -> RunConfig:

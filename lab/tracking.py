@@ -4,21 +4,29 @@ The store is ``sqlite:///mlruns/mlflow.db`` (artifacts next to it, under ``artif
 ``MLFLOW_TRACKING_URI`` names another (a team server). Every write is retried with backoff
 while SQLite reports "database is locked", so several processes can share one store. Values
 pass through lab.redact before they reach MLflow. Traces are built after the fact from the
-lab's Trace records (lab.spans plans them) and linked to their run, each carrying the lab's
-verdict (lab.explain words it) as assessments. What a person reads next to a run also lands
-here: the suite as an evaluation dataset, the system prompt's version in the prompt registry,
-a tuned adapter as a LoggedModel. This module does not score, run scenarios or draw figures.
+lab's Trace records (lab.spans plans them) and linked to their run, in batches small enough
+for MLflow's export queue, and counted back; each carries the lab's verdict (lab.explain words it)
+as assessments. What a person reads next to a run also lands here: the suite as an evaluation
+dataset, the system prompt's version in the prompt registry, a tuned adapter as a LoggedModel. A
+store that cannot be written or reached (a full disk, a read-only folder, a server that does not
+answer) raises ``StoreError`` naming it. A new SQLite store is created and migrated under a file
+lock beside it, so processes started at once do not race. This module does not score, run
+scenarios or draw figures.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import logging
 import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +38,7 @@ from mlflow.tracing import set_span_chat_tools
 from mlflow.tracking import MlflowClient
 
 from lab import results
-from lab.errors import BadInput
+from lab.errors import BadInput, StoreError
 from lab.explain import TrialVerdict
 from lab.redact import redact, redact_text
 from lab.spans import SpanPlan, plan_trace
@@ -45,6 +53,20 @@ T = TypeVar("T")
 _clients: dict[str, MlflowClient] = {}
 _configured: dict[str, str] = {}
 logging.getLogger("mlflow").setLevel(logging.WARNING)  # store creation and exit flushes are not news
+# MLflow logs a database error with its traceback and then raises it; the lab reports what it raises.
+logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+# The lab prints its own link to a run; MLflow's "View run" lines would break `--json` on stdout.
+os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+# A server that does not answer fails within seconds, not after minutes of retries (a user's
+# own setting wins).
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+EXPORT_LOGGERS = ("mlflow.tracing.export.mlflow_v3", "mlflow.tracing.export.async_export_queue")
+OTEL_SPAN_QUEUE = 2048  # the span queue of MLflow's batch span processor (not configurable)
+FULL_MARKERS = ("database or disk is full", "no space left on device")
+READ_ONLY_MARKERS = ("readonly database", "read-only file system", "unable to open database file")
+DOWN_MARKERS = ("connection refused", "max retries exceeded", "failed to establish a new connection")
 
 
 @dataclass(frozen=True)
@@ -85,22 +107,103 @@ def retry_locked(action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             return action(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - only lock errors are retried, others re-raised
             if attempt + 1 == RETRY_ATTEMPTS or not any(m in str(exc).lower() for m in LOCKED_MARKERS):
+                failure = store_failure(exc)
+                if failure is not None:
+                    raise failure from exc
                 raise
             time.sleep(min(RETRY_CAP_S, RETRY_BASE_S * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
 
-def client() -> MlflowClient:
-    """A client of the current store; points MLflow's global URI (and so the tracer) at it too."""
+def store_location() -> str:
+    """The store as a user would name it: the SQLite file, or the server's URI."""
     uri = tracking_uri()
-    if uri.startswith("sqlite:///"):
-        store_dir().mkdir(parents=True, exist_ok=True)
+    return uri.removeprefix("sqlite:///").split("?", 1)[0] if uri.startswith("sqlite:///") else uri
+
+
+def store_failure(exc: BaseException) -> StoreError | None:
+    """A ``StoreError`` for a full disk, a read-only or unwritable place, or a server that does not
+    answer, found anywhere in ``exc``'s chain; None for any other error (those are not judged here)."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in seen:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    text = " ".join(str(e) for e in seen).lower()
+    codes = {e.errno for e in seen if isinstance(e, OSError)}
+    where = next((str(e.filename) for e in seen if isinstance(e, OSError) and e.filename), store_location())
+    if errno.ENOSPC in codes or any(m in text for m in FULL_MARKERS):
+        return StoreError(where, "the disk is full; free space")
+    if codes & {errno.EROFS, errno.EACCES, errno.EPERM} or any(m in text for m in READ_ONLY_MARKERS):
+        return StoreError(where, "cannot write here (read-only or no permission); fix its permissions")
+    if tracking_uri().startswith(("http://", "https://")) and any(m in text for m in DOWN_MARKERS):
+        return StoreError(where, "the MLflow server does not answer; start it (or unset MLFLOW_TRACKING_URI)")
+    return None
+
+
+def _raise_store_failure(exc: BaseException) -> None:
+    """Raise ``exc`` as a ``StoreError`` where ``store_failure`` recognises it, else as it is."""
+    failure = store_failure(exc)
+    if failure is None:
+        raise exc
+    raise failure from exc
+
+
+def check_server(uri: str, timeout_s: float = 5.0) -> None:
+    """Raise ``StoreError`` unless the MLflow server at ``uri`` answers its health check."""
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s):
+            return
+    except OSError as exc:  # urllib's URLError is an OSError; an HTTP error status still answers
+        if getattr(exc, "code", None) is not None:
+            return
+        reason = getattr(exc, "reason", exc)
+        raise StoreError(uri, f"the MLflow server does not answer ({reason}); start it") from exc
+
+
+@contextlib.contextmanager
+def store_lock() -> Iterator[None]:
+    """Hold an exclusive lock on ``mlflow.db.lock`` beside a SQLite store (no-op for a server)."""
+    if not tracking_uri().startswith("sqlite:///"):
+        yield
+        return
+    path = Path(store_location()).with_name(Path(store_location()).name + ".lock")
+    try:
+        handle = open(path, "a")  # noqa: SIM115 - held for the block
+    except OSError as exc:
+        _raise_store_failure(exc)
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def client() -> MlflowClient:
+    """A client of the current store; points MLflow's global URI (and so the tracer) at it too.
+
+    The first client of a SQLite store creates and migrates it under ``store_lock``; the first of
+    a server checks that it answers.
+
+    Raises:
+        StoreError: the store's folder cannot be created or written, or the server does not answer.
+    """
+    uri = tracking_uri()
+    if uri not in _clients:
+        if uri.startswith("sqlite:///"):
+            try:
+                store_dir().mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                _raise_store_failure(exc)
+        elif uri.startswith(("http://", "https://")):
+            check_server(uri)
     if _configured.get("uri") != uri:
         # An explicit set resets MLflow's tracer, whose exporter otherwise keeps the first store it saw.
         mlflow.set_tracking_uri(uri)
         _configured["uri"] = uri
     if uri not in _clients:
-        _clients[uri] = retry_locked(MlflowClient, uri)
+        with store_lock():
+            made = retry_locked(MlflowClient, uri)
+            retry_locked(made.search_experiments, max_results=1)  # creates and migrates a new store
+        _clients[uri] = made
     return _clients[uri]
 
 
@@ -326,27 +429,142 @@ def log_traces(
     rounds: int = 3,
     verdicts: dict[tuple[str, int], TrialVerdict] | None = None,
 ) -> int:
-    """Log one MLflow trace per record not yet traced in the run; returns how many were missing.
+    """Log one MLflow trace per record not yet completely traced in the run; returns how many it logged.
 
+    MLflow exports spans in the background through bounded queues that discard work when full,
+    and its export swallows store errors. So traces go out in batches that fit the queues
+    (``export_budget``), each flushed before the next; then the run's complete traces are counted
+    back, incomplete ones deleted, and the missing logged again, up to ``rounds`` times. MLflow's
+    export warnings are kept off stderr; the last one names the cause when traces stay missing.
     With ``verdicts`` each trace carries the lab's verdict as assessments (see ``_assess``).
 
-    Spans are exported in the background in batches; the export swallows store errors (a
-    locked database), so after a flush the run is checked and what is missing is logged again.
+    Raises:
+        StoreError: some trials still have no complete trace after the last round.
     """
     tools = redact(tools)  # attached to every model span: the store gets nothing unmasked
-    missing = None
-    for _ in range(rounds):
-        have = logged_trials(run)
-        todo = [r for r in records if (r.trace.scenario_id, r.trace.trial) not in have]
-        missing = len(todo) if missing is None else missing
-        if not todo:
-            break
-        for record in todo:
-            _log_trace(
-                run, record, tools, (verdicts or {}).get((record.trace.scenario_id, record.trace.trial))
-            )
-        mlflow.flush_trace_async_logging()
-    return missing or 0
+    budget, logged = export_budget(), 0
+    with _quiet_export() as errors:
+        for _ in range(rounds):
+            todo = _untraced(run, records)
+            if not todo:
+                return logged
+            drop_incomplete_traces(run)
+            for batch in _batches(todo, budget):
+                for record in batch:
+                    key = (record.trace.scenario_id, record.trace.trial)
+                    _log_trace(run, record, tools, (verdicts or {}).get(key))
+                mlflow.flush_trace_async_logging()
+            logged += len(todo)
+        missing = len(_untraced(run, records))
+    if missing:
+        raise _traces_missing(run, missing, len(records), errors)
+    return logged
+
+
+def _untraced(run: RunRef, records: list[ResultRecord]) -> list[ResultRecord]:
+    have = logged_trials(run)
+    return [r for r in records if (r.trace.scenario_id, r.trace.trial) not in have]
+
+
+def _traces_missing(run: RunRef, missing: int, wanted: int, errors: list[str]) -> StoreError:
+    detail = f"{missing} of {wanted} trials have no complete trace in run {run.run_id}"
+    failure = store_failure(Exception(errors[-1])) if errors else None
+    if failure is not None:
+        return StoreError(failure.where, f"{failure.reason} ({detail})")
+    cause = f" (last export error: {errors[-1][:300]})" if errors else ""
+    return StoreError(run.run_id, detail + cause)
+
+
+def export_budget() -> int:
+    """How many export tasks one batch of traces may make: MLflow's async export queue size
+    (``MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE``) less two for the span processor's timed partial
+    exports, at most its span queue."""
+    from mlflow.environment_variables import MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE
+
+    return max(1, min(MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE.get() - 2, OTEL_SPAN_QUEUE))
+
+
+def _export_tasks(plan: SpanPlan) -> int:
+    """Export tasks a trace makes at most: one per batch of spans (one per span without MLflow's
+    batch span processor) and one for the trace."""
+    from mlflow.environment_variables import (
+        MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE,
+        MLFLOW_USE_BATCH_SPAN_PROCESSOR,
+    )
+
+    spans = _span_count(plan)
+    per_batch = max(1, MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE.get())
+    return (-(-spans // per_batch) if MLFLOW_USE_BATCH_SPAN_PROCESSOR.get() else spans) + 1
+
+
+def _span_count(plan: SpanPlan) -> int:
+    return 1 + sum(_span_count(child) for child in plan.children)
+
+
+def _batches(records: list[ResultRecord], budget: int) -> Iterator[list[ResultRecord]]:
+    """Consecutive batches whose export tasks fit ``budget``; a trace larger than it goes alone."""
+    batch: list[ResultRecord] = []
+    used = 0
+    for record in records:
+        cost = _export_tasks(plan_trace(record.trace))
+        if batch and used + cost > budget:
+            yield batch
+            batch, used = [], 0
+        batch.append(record)
+        used += cost
+    if batch:
+        yield batch
+
+
+def drop_incomplete_traces(run: RunRef) -> None:
+    """Delete the run's traces that an interrupted or failed export left incomplete (still in
+    progress, or without the lab's tags), so that logging them again leaves one trace per trial."""
+    found = retry_locked(
+        mlflow.search_traces,
+        locations=[run.experiment_id],
+        run_id=run.run_id,
+        return_type="list",
+        include_spans=False,
+    )
+    stale = [
+        t.info.trace_id
+        for t in found
+        if "lab.scenario_id" not in t.info.tags or t.info.state.value not in ("OK", "ERROR")
+    ]
+    for start in range(0, len(stale), 100):
+        retry_locked(client().delete_traces, run.experiment_id, trace_ids=stale[start : start + 100])
+
+
+class _Captured(logging.Handler):
+    """Keeps the last messages of MLflow's trace export loggers instead of printing them."""
+
+    def __init__(self, keep: int = 20):
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+        self.keep = keep
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        del self.messages[: -self.keep]
+
+
+@contextlib.contextmanager
+def _quiet_export() -> Iterator[list[str]]:
+    """Capture MLflow's trace export messages (debug and up) for the block; yields the last ones."""
+    handler = _Captured()
+    loggers = [logging.getLogger(name) for name in EXPORT_LOGGERS]
+    saved = [(logger.level, logger.propagate) for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        for logger, (level, propagate) in zip(loggers, saved, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 def _log_trace(
@@ -657,3 +875,13 @@ def ui_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if environ is None else environ)
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     return env
+
+
+def running_runs(experiment: str, kind: str) -> list[RunRef]:
+    """The runs of ``experiment`` tagged ``lab.kind`` = ``kind`` whose status is still RUNNING."""
+    found = retry_locked(client().get_experiment_by_name, experiment)
+    if found is None:
+        return []
+    query = f"tags.`lab.kind` = '{kind}' and attributes.status = 'RUNNING'"
+    runs = retry_locked(client().search_runs, [found.experiment_id], query)
+    return [find_run(run.info.run_id) for run in runs]

@@ -191,3 +191,21 @@ def run_records() -> list[ResultRecord]:
         trace = Trace(scenario_id=scenario.id, model="m", strategy="s", messages=[], turns=[], latency_s=0.1)
         out.append(ResultRecord(scored=score_scenario(scenario, trace, catalog), trace=trace))
     return out
+
+
+def test_processes_started_at_once_create_one_new_store(tmp_path) -> None:
+    """Three processes open a store that does not exist yet: it is created and migrated once."""
+    code = "from lab import tracking; tracking.start_run('first', {'who': 'me'})"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'new' / 'mlflow.db'}",
+        "PYTHONPATH": str(ROOT),
+    }
+    processes = [
+        subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    errors = [process.communicate(timeout=300)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], errors

@@ -1,10 +1,9 @@
 """The `lab` command: a thin layer over the stages. Each command's docstring is its help.
 
 Every command takes ``--json`` and then prints one JSON object on stdout. Bad input
-exits with status 2 and one message naming the file and line or the argument.
+exits with status 2 and one message naming the file and line or the argument; a store or
+folder that cannot be written or reached exits with status 1 and one such message.
 """
-
-import sys
 
 import typer
 
@@ -19,7 +18,8 @@ from lab.cli import server as _server
 from lab.cli import strategies as _strategies
 from lab.cli import tools as _tools
 from lab.cli import tune as _tune
-from lab.errors import BadInput
+from lab.cli.common import fail
+from lab.errors import BadInput, StoreError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 app.add_typer(_tools.app, name="tools")
@@ -37,9 +37,10 @@ app.command("pipeline")(_pipeline.pipeline_command)
 
 
 def main() -> None:
-    """Entry point of the console script: bad input becomes one message and exit 2."""
+    """Entry point of the console script: bad input becomes one message and exit 2, a store failure exit 1."""
     try:
         app()
     except BadInput as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        fail(exc, 2)
+    except StoreError as exc:
+        fail(exc, 1)

@@ -1,8 +1,11 @@
-"""What the commands share: the --json option, JSON output, the model request --timeout, --limit."""
+"""What the commands share: the --json option, JSON output, error lines, the model request --timeout,
+--limit."""
 
 from __future__ import annotations
 
 import json
+import sys
+from typing import NoReturn
 
 import typer
 
@@ -16,6 +19,15 @@ LIMIT_OPTION = typer.Option(None, "--limit", help="Run only the first N scenario
 def emit(payload: dict) -> None:
     """Print a command's JSON result on stdout."""
     print(json.dumps(payload, indent=2, default=str))
+
+
+def fail(exc: Exception, status: int) -> NoReturn:
+    """Print ``error: WHERE: reason`` (one line) on stderr and exit with ``status``."""
+    text = str(exc).replace("\n", " ")
+    print(f"error: {text}", file=sys.stderr)
+    sys.exit(status)
+
+
 DOMAIN_OPTION = typer.Option(
     "shop", "--domain", help="Domain: a registered name (shop) or a Python module path with a DOMAIN."
 )
