@@ -1,7 +1,11 @@
 """The `lab` command: a thin layer over the stages. Each command's docstring is its help.
 
-Every command takes ``--json`` and then prints one JSON object on stdout. Bad input
-exits with status 2 and one message naming the file and line or the argument.
+Every command takes ``--json`` and then prints one JSON object on stdout, and nothing else there:
+progress, warnings and errors go to stderr in both modes, so stdout parses whenever the exit
+status is 0. Bad input exits with status 2 and one line ``error: WHERE: reason`` on stderr (WHERE
+the file and line, the option or the run id); an interrupted ``lab run`` exits with 130 and says how
+to resume it. Command modules import the heavy libraries (MLflow, LangGraph, litellm, torch)
+inside the commands, so ``--help`` and bad input answer at once.
 """
 
 import sys
@@ -18,6 +22,7 @@ from lab.cli import scenarios as _scenarios
 from lab.cli import strategies as _strategies
 from lab.cli import tools as _tools
 from lab.cli import tune as _tune
+from lab.cli.common import finish
 from lab.errors import BadInput
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
@@ -32,6 +37,7 @@ app.command("ui")(_run.ui_command)
 app.command("ladder")(_ladder.ladder)
 app.command("export")(_export.export)
 app.command("pipeline")(_pipeline.pipeline_command)
+finish(app)
 
 
 def main() -> None:

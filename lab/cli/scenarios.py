@@ -6,18 +6,14 @@ from pathlib import Path
 
 import typer
 
-from lab.catalog import load_catalog
 from lab.cli.common import JSON_OPTION, emit
-from lab.families import SPLITS
-from lab.generate import generate
-from lab.io import write_jsonl_atomic
-from lab.scenarios import load_scenarios, stats, validate_file
 
 app = typer.Typer(no_args_is_help=True, help="Scenario packs: generate, validate, count.")
 
 CATALOG_OPTION = typer.Option("tools", "--catalog", help="Module whose CATALOG holds the tools.")
 FILES_ARGUMENT = typer.Argument(..., help="Scenario JSONL files.")
 SEED_OPTION = typer.Option(..., "--seed", help="Random seed; the same seed gives identical files.")
+SHOWN_ERRORS = 10  # per file, in the text output
 OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.jsonl, test.jsonl to.")
 
 
@@ -29,6 +25,11 @@ def generate_command(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Generate the train/dev/test scenario packs into OUT/{train,dev,test}.jsonl."""
+    from lab.catalog import load_catalog
+    from lab.families import SPLITS
+    from lab.generate import generate
+    from lab.io import write_jsonl_atomic
+
     packs = generate(seed, load_catalog(catalog))
     files = {}
     for split in SPLITS:
@@ -46,23 +47,35 @@ def generate_command(
 def validate_command(
     files: list[Path] = FILES_ARGUMENT, catalog: str = CATALOG_OPTION, json_output: bool = JSON_OPTION
 ) -> None:
-    """Check scenario files line by line; exit 2 and print FILE:LINE: reason for each problem."""
+    """Check scenario files line by line; exit 2 when any has a problem.
+
+    Prints FILE:LINE: reason for the first problems of each file and how many more it has (a file
+    that is not a scenario pack at all fails on every line); --json lists every problem.
+    """
+    from lab.catalog import load_catalog
+    from lab.scenarios import validate_file
+
     tools = load_catalog(catalog)
-    errors = [error for path in files for error in validate_file(path, tools)]
+    errors = {str(path): validate_file(path, tools) for path in files}
     if json_output:
-        emit({"valid": not errors, "errors": errors})
+        emit({"valid": not any(errors.values()), "errors": [e for found in errors.values() for e in found]})
     else:
-        for error in errors:
-            print(error)
-        if not errors:
+        for path, found in errors.items():
+            for error in found[:SHOWN_ERRORS]:
+                print(error)
+            if len(found) > SHOWN_ERRORS:
+                print(f"... and {len(found) - SHOWN_ERRORS} more errors in {path}")
+        if not any(errors.values()):
             print(f"{len(files)} file(s) valid")
-    if errors:
+    if any(errors.values()):
         raise typer.Exit(2)
 
 
 @app.command("stats")
 def stats_command(files: list[Path] = FILES_ARGUMENT, json_output: bool = JSON_OPTION) -> None:
     """Count scenarios, turns and calls, per category, per tool and per split."""
+    from lab.scenarios import load_scenarios, stats
+
     scenarios = [s for path in files for s in load_scenarios(path)]
     counts = stats(scenarios)
     if json_output:

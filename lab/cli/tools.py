@@ -6,7 +6,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lab.catalog import load_catalog
 from lab.cli.common import JSON_OPTION, emit
 
 app = typer.Typer(no_args_is_help=True, help="The API catalog: the tools an agent can call.")
@@ -17,6 +16,8 @@ CATALOG_OPTION = typer.Option("tools", "--catalog", help="Module whose CATALOG h
 @app.command("list")
 def list_tools(catalog: str = CATALOG_OPTION, json_output: bool = JSON_OPTION) -> None:
     """List the tools: name, required arguments and what each does (--json: the OpenAI schemas)."""
+    from lab.catalog import load_catalog
+
     tools = load_catalog(catalog)
     if json_output:
         emit({"tools": tools.schemas()})
