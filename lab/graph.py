@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from lab.agent_settings import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S  # re-exported: its old home
 from lab.agent_settings import AgentSettings
 from lab.catalog import error_code, tool_content, tool_error
 from lab.grounding import constraints
