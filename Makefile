@@ -9,10 +9,11 @@ MODEL   ?= local/smollm2-135m
 DEV     := scenarios/dev.jsonl
 TRAIN   := scenarios/train.jsonl
 TEST    := scenarios/test.jsonl
-# Trials in flight: the local engine batches up to 32 requests, and 64 trials keep its batches full.
+# Trials in flight, the commands' own default (lab/cli/common.py): the local engine batches up to
+# 32 requests, and 64 trials keep its batches full.
 CONCURRENCY ?= 64
 
-.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench clean
+.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench bench-harness clean
 
 install: $(STAMP)
 
@@ -71,7 +72,12 @@ pipeline: install
 # Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
 bench: install
 	$(PY) bench/inference.py
+	$(PY) bench/harness.py
 	$(PY) bench/loop.py
+
+# Harness speed alone: `lab --help`, a bad-input error, scripted/oracle on 1,000 scenarios.
+bench-harness: install
+	$(PY) bench/harness.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis

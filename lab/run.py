@@ -22,13 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lab import figures, report, results, tracking
-from lab.agent import AgentSettings, run_scenario
+from lab import report, results
+from lab.agent_settings import DEFAULT_TIMEOUT_S, AgentSettings
 from lab.catalog import Catalog
 from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput, StoreError
-from lab.graph import DEFAULT_TIMEOUT_S
 from lab.io import atomic_write_text
+from lab.lazy import lazy_module
 from lab.metrics import confusion, proportions, tally
 from lab.models.gateway import RetryPolicy, check_model
 from lab.provenance import run_params
@@ -38,8 +38,20 @@ from lab.score import GoldReplay, gold_replay, score_scenario
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ResultRecord, Scenario, Trace
 
+# Loaded on first use, so that bad input is refused before MLflow and matplotlib are imported.
+figures = lazy_module("lab.figures")
+tracking = lazy_module("lab.tracking")
+
 RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
 Progress = Callable[[int, int, float | None], None]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the run is marked KILLED, its results log kept, ``run_id`` resumable."""
+
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,8 @@ def run_suite(config: RunConfig, on_progress: Progress | None = None) -> RunSumm
         summary = finalize(plan, records, time.perf_counter() - started)
     except BaseException as exc:
         end_run(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted):
+            raise Interrupted(plan.run.run_id) from exc
         failure = exc if isinstance(exc, StoreError) else tracking.store_failure(exc)
         if failure is None:
             raise
@@ -137,6 +151,8 @@ def resolve(config: RunConfig) -> RunConfig:
         stored = tracking.find_run(config.resume, where="--resume")
         if stored.tags.get("lab.kind") != "suite":
             raise BadInput("--resume", f"run {config.resume} is not a suite run")
+        if stored.status == "FINISHED":
+            raise BadInput("--resume", f"run {config.resume} is finished; start a new run to run it again")
         config = _merge_stored(config, stored.params)
     for option, value in (
         ("--model", config.model),
@@ -227,8 +243,10 @@ def execute(plan: Plan, on_progress: Progress | None = None) -> list[ResultRecor
             matched, scored_calls, finished = matched + num, scored_calls + den, finished + 1
             if on_progress:
                 on_progress(finished, total, matched / scored_calls if scored_calls else None)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # Ctrl-C included: say so now; trials still in flight are not logged
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return collect(plan, path)
 
 
@@ -241,6 +259,8 @@ def collect(plan: Plan, path: Path) -> list[ResultRecord]:
 
 def run_trial(plan: Plan, scenario: Scenario, trial: int) -> ResultRecord:
     """Run and score one trial; an unexpected failure becomes a failed trial, not a crash."""
+    from lab.agent import run_scenario  # LangGraph: only once trials run
+
     config, started = plan.config, time.perf_counter()
     try:
         trace = run_scenario(
