@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from lab.types import Scenario
 
 DEFAULT_DOMAIN = "shop"
-_REGISTERED: dict[str, str] = {"shop": "tools.shop"}
+_REGISTERED: dict[str, str] = {"shop": "tools.shop", "telecom": "tools.telecom"}
 _LOADED: dict[str, Domain] = {}
 
 
