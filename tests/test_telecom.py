@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from labcli import ROOT, invoke, results_lines
+from labcli import ROOT, invoke, results_lines, run_count
 from mlflow_store import fresh_store
+from test_bad_input import assert_bad_input
 
 from lab.domain import load_domain
 from lab.scenarios import load_scenarios, validate_file
@@ -233,3 +234,10 @@ def test_the_oracle_scores_one_and_chaos_scores_every_scenario(store: Path):
                    "--strategy", "workflow", "--suite", suite, "--json")  # fmt: skip
     assert chaos.code == 0, chaos
     assert results_lines(store) == 2 * len(SCENARIOS)
+
+
+def test_few_shot_is_refused_for_telecom_since_its_only_train_pack_is_the_shops(store: Path):
+    ran = invoke("run", "--domain", "telecom", "--model", "scripted/oracle", "--strategy", "few_shot",
+                 "--suite", str(PACK))  # fmt: skip
+    assert_bad_input(ran, "scenarios/train.jsonl:1", "domain shop", "unavailable for telecom")
+    assert run_count(store) == 0
