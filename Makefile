@@ -69,6 +69,17 @@ export: install
 pipeline: install
 	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency $(CONCURRENCY)
 
+# The example second domain (tools/telecom) on the embedded model, strategy by strategy on its
+# hand-written pack (few_shot is left out: the domain has no train pack to draw examples from).
+TELECOM := scenarios/telecom.jsonl
+.PHONY: telecom
+telecom: install
+	$(LAB) scenarios validate --domain telecom $(TELECOM)
+	for strategy in zero_shot instructed workflow; do \
+		$(LAB) run --domain telecom --model $(MODEL) --strategy $$strategy --suite $(TELECOM) \
+			--concurrency $(CONCURRENCY) || exit 1; \
+	done
+
 # Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
 bench: install
 	$(PY) bench/inference.py
