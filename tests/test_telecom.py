@@ -5,6 +5,7 @@ scripted chaos completing on it with every scenario scored."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,34 @@ def test_few_shot_is_refused_for_telecom_since_its_only_train_pack_is_the_shops(
                  "--suite", str(PACK))  # fmt: skip
     assert_bad_input(ran, "scenarios/train.jsonl:1", "domain shop", "unavailable for telecom")
     assert run_count(store) == 0
+
+
+def test_the_json_form_of_telecom_scores_calls_and_says_state_is_not_applicable(store: Path):
+    """The shipped OpenAI tool JSON (tools/telecom/tools.json) runs the same pack schema-only."""
+    tools = str(ROOT / "tools" / "telecom" / "tools.json")
+    ran = invoke("run", "--domain", tools, "--model", "scripted/oracle", "--strategy", "instructed",
+                 "--suite", str(PACK), "--json")  # fmt: skip
+    assert ran.code == 0, ran
+    metrics = json.loads(ran.out)["metrics"]
+    assert metrics["call_accuracy"] == 1.0 and metrics["scenario_success"] == 1.0
+    assert metrics["state_match"] is None
+
+
+def test_the_json_form_lists_the_python_domains_tools():
+    shipped = json.loads((ROOT / "tools" / "telecom" / "tools.json").read_text(encoding="utf-8"))
+    assert shipped["name"] == "telecom"
+    assert shipped["tools"] == load_domain("telecom").catalog.schemas()
+
+
+def test_the_mcp_form_of_telecom_scores_calls_and_state(store: Path, tmp_path: Path):
+    """`python -m lab.mcp_serve telecom` serves the Python domain over MCP; the lab scores through it."""
+    first = tmp_path / "first.jsonl"
+    lines = PACK.read_text(encoding="utf-8").splitlines(keepends=True)
+    first.write_text("".join(lines[:4]), encoding="utf-8")
+    server = f"mcp:{sys.executable} -m lab.mcp_serve telecom"
+    ran = invoke("run", "--domain", server, "--model", "scripted/oracle", "--strategy", "instructed",
+                 "--suite", str(first), "--json")  # fmt: skip
+    assert ran.code == 0, ran
+    metrics = json.loads(ran.out)["metrics"]
+    for name in ("call_accuracy", "scenario_success", "state_match"):
+        assert metrics[name] == 1.0, name
