@@ -28,14 +28,16 @@ def _id_canonicaliser(prefix: str, word: str) -> Callable[[Any], Any]:
     """Build a validator turning "#a-4417", "A4417", "order 4417", "4417", "s77" into "A-4417", "S-77".
 
     Unambiguous forms only: the prefix with a dash and any body ("a-9x1" -> "A-9X1"); the prefix
-    without a dash before a body that starts with a digit ("a4417"); the word or a hash before digits
+    right before a body that starts with a digit ("a4417"), or a space and 4 to 6 digits ("a 4417",
+    not "it's 170"); the word or a hash before digits
     ("order 4417", "#4417", "subscription #77"); bare digits only when there are 4 to 6 of them (a
     shorter number is more likely a quantity, a longer one a phone). Anything else passes unchanged.
     """
     lead = rf"\s*(?:{word}\s*)?#?\s*"
     shapes = (
         re.compile(rf"{lead}{prefix}\s*-\s*({_BODY})\s*", re.IGNORECASE),
-        re.compile(rf"{lead}{prefix}\s*([0-9][A-Z0-9]*(?:-[A-Z0-9]+)*)\s*", re.IGNORECASE),
+        re.compile(rf"{lead}{prefix}([0-9][A-Z0-9]*(?:-[A-Z0-9]+)*)\s*", re.IGNORECASE),
+        re.compile(rf"{lead}{prefix}\s+([0-9]{{4,6}})\s*", re.IGNORECASE),
         re.compile(rf"\s*(?:{word}\s*#?|#)\s*([0-9]+)\s*", re.IGNORECASE),
         re.compile(r"\s*([0-9]{4,6})\s*"),
     )
@@ -68,8 +70,8 @@ def _canonical_sku(value: Any) -> Any:
 
 
 def _canonical_tracking(value: Any) -> Any:
-    """Upper case, spaces dropped ("1z 999 aa1" -> "1Z999AA1")."""
-    return re.sub(r"\s+", "", value).upper() if isinstance(value, str) else value
+    """Upper case without surrounding spaces ("1z999aa1 " -> "1Z999AA1"); inner spaces stay (invalid)."""
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _canonical_email(value: Any) -> Any:
@@ -105,11 +107,12 @@ OrderId = _id_type("A", "order")
 SubscriptionId = _id_type("S", "subscription")
 TicketId = _id_type("T", "ticket")
 ReturnId = _id_type("R", "return")
-# A sku's first part is a letter and one more letter or digit at least ("MUG-101", "JKT-WOOL-L",
-# "CBL-USB-C-2M"), so one-letter-prefixed ids ("A-1234"), dates and numbers ("30-day") are never skus.
+# A sku is two or more dash-joined parts, the first a letter and one more letter or digit at least
+# ("MUG-101", "JKT-WOOL-L", "CBL-USB-C-2M"), so one-letter-prefixed ids ("A-1234"), dates, numbers
+# ("30-day") and postcode pieces ("M4", "K6A") are never skus.
 Sku = Annotated[
     str,
-    Field(pattern=r"^[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*$", json_schema_extra=COPIED),
+    Field(pattern=r"^[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+$", json_schema_extra=COPIED),
     BeforeValidator(_canonical_sku),
 ]
 TrackingNumber = Annotated[
