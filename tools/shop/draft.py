@@ -35,6 +35,24 @@ ALSO_RIGHT = {
     "broke the first day": ("not_as_described",),
     "is the wrong size": ("not_as_described",),
 }
+# Free-text values and what a paraphrase of each must contain (``ExpectedCall.key_terms``).
+KEY_TERMS: dict[str, list[str | list[str]]] = {
+    "late delivery": [["late", "delayed", "delay", "slow"]],
+    "missing item": [["missing", "not included", "never arrived", "absent"]],
+    "damaged packaging": [["damaged", "broken", "torn", "crushed", "ripped"],
+                          ["packaging", "package", "box", "parcel", "packing"]],
+    "double charge": [["double", "twice", "two times", "duplicate", "charged two"],
+                      ["charge", "charged", "billed", "payment", "billing"]],
+    "rude courier": [["rude", "unfriendly", "impolite"], ["courier", "driver", "delivery"]],
+    "late return": [["late", "too late", "expired", "past"], "return"],
+    "refused return": [["refused", "rejected", "declined", "denied"], "return"],
+    "return problem": [["problem", "issue", "trouble"], "return"],
+    "discount code not working": [["discount", "promo", "coupon", "voucher"], "code"],
+    "invoice shows the wrong address": [["invoice", "receipt", "bill"], "address"],
+    "package arrived wet": [["package", "parcel", "box", "delivery"], ["wet", "soaked", "water", "damp"]],
+    "warranty claim for a broken zipper": ["warranty", ["zipper", "zip"]],
+    "error page at checkout": ["error", ["checkout", "check out", "payment page"]],
+}  # fmt: skip
 COMPLAINTS = ("late delivery", "missing item", "damaged packaging", "double charge", "rude courier")
 SUBJECTS = (
     "discount code not working",
@@ -61,6 +79,7 @@ class Draft:
         self.w, self.rng, self.used, self.meta = world, rng, used, meta
         self.slots: dict[str, str] = {}
         self.any_of: dict[str, list[str]] = {}
+        self.key_terms: dict[str, list[str | list[str]]] = {}  # free-text value -> its key terms
         self._customer: dict | None = None
 
     def wants(self, slot: str) -> bool:
@@ -103,8 +122,11 @@ class Draft:
         return value
 
     def text(self, slot: str, options: tuple[str, ...]) -> str:
-        """Pick a free-text value, used verbatim in the message and in the gold call."""
+        """Pick a free-text value, used verbatim in the message and in the gold call; a paraphrase
+        with its ``KEY_TERMS`` is right too."""
         self.slots[slot] = self.rng.choice(options)
+        if self.slots[slot] in KEY_TERMS:
+            self.key_terms[self.slots[slot]] = KEY_TERMS[self.slots[slot]]
         return self.slots[slot]
 
     def address(self) -> dict:
@@ -150,13 +172,17 @@ def spec(category: str, intent: str) -> Callable[[Spec], Spec]:
     return register
 
 
-def with_alternatives(expect: Expect, any_of: dict[str, list[str]]) -> Expect:
-    """The turn with ``any_of`` on every call (not an expected failure) that has such an argument."""
-    calls = [
-        c.model_copy(update={"any_of": {a: v for a, v in any_of.items() if a in c.arguments}})
-        if c.error is None and set(any_of) & set(c.arguments) else c
-        for c in expect.calls
-    ]  # fmt: skip
+def with_alternatives(expect: Expect, draft: Draft) -> Expect:
+    """The turn with the draft's ``any_of`` on every call (not an expected failure) that has such an
+    argument, and ``key_terms`` on every argument whose value is a free-text value the draft picked."""
+    calls = []
+    for c in expect.calls:
+        if c.error is None:
+            any_of = {a: v for a, v in draft.any_of.items() if a in c.arguments}
+            texts = {a: v for a, v in c.arguments.items() if isinstance(v, str) and v in draft.key_terms}
+            terms = {a: draft.key_terms[v] for a, v in texts.items()}
+            c = c.model_copy(update={"any_of": any_of, "key_terms": terms})
+        calls.append(c)
     return expect.model_copy(update={"calls": calls})
 
 

@@ -40,7 +40,7 @@ class ShopGenerator:
         world = World(rng, family.split)
         used = set().union(*(slot_names(t) for t in family.templates))
         draft = Draft(world, rng, used, dict(family.meta))
-        expects = [with_alternatives(e, draft.any_of) for e in SPECS[(family.category, family.intent)](draft)]
+        expects = [with_alternatives(e, draft) for e in SPECS[(family.category, family.intent)](draft)]
         if len(expects) != len(family.templates):
             raise ValueError(f"{family.name}: {len(family.templates)} templates for {len(expects)} turns")
         turns = [
