@@ -2,7 +2,8 @@
 
 ``generate(seed, domain)`` builds every split from the phrasing families the domain's
 generator assigns to it (``lab.domain.Generator``): per category a fixed number of
-scenarios, round-robin over the split's families of that category. Each scenario has its
+scenarios, round-robin over the split's families of that category (a split with more families
+than scenarios of a category takes families spread evenly over its list). Each scenario has its
 own random source derived from (seed, split, category, index), so the packs depend on
 nothing but the seed and the domain's tables: no wall clock, no set order, no global random
 state. Each scenario is checked as it is made (gold arguments canonical and schema-valid, the
@@ -58,7 +59,8 @@ def category_sizes(split: str) -> dict[str, int]:
 
 
 def generate_split(seed: int, split: str, table: list[Family], domain: Domain) -> list[Scenario]:
-    """One split: per category, round-robin over its families; then shuffled and numbered."""
+    """One split: per category, round-robin over its families (spread evenly over them when they
+    outnumber the scenarios); then shuffled and numbered."""
     made = []
     for category, count in category_sizes(split).items():
         pool = [f for f in table if f.split == split and f.category == category]
@@ -66,7 +68,8 @@ def generate_split(seed: int, split: str, table: list[Family], domain: Domain) -
             raise ValueError(f"no {category} family is assigned to {split}")
         for k in range(count):
             rng = random.Random(f"{seed}:{split}:{category}:{k}")
-            made.append(build(pool[k % len(pool)], rng, domain))
+            pick = k * len(pool) // count if len(pool) > count else k % len(pool)
+            made.append(build(pool[pick], rng, domain))
     random.Random(f"{seed}:{split}:order").shuffle(made)
     return [s.model_copy(update={"id": f"{split}-{i:04d}"}) for i, s in enumerate(made, 1)]
 

@@ -37,6 +37,7 @@ from tools.shop.types import (
     Sku,
     SubscriptionId,
     TicketId,
+    TrackingNumber,
 )
 
 DEFAULT_NOW = "2026-03-02T12:00:00+00:00"
@@ -58,6 +59,7 @@ class Address(Record):
     city: str
     postal_code: str
     country: Country
+    state: str | None = None  # state, province or region where the country has them
 
 
 class Customer(Record):
@@ -100,7 +102,7 @@ class Order(Record):
 class Shipment(Record):
     order_id: OrderId
     carrier: str
-    tracking_number: str
+    tracking_number: TrackingNumber
     status: Literal["label_created", "in_transit", "out_for_delivery", "delivered"]
     shipped_on: date | None = None
     estimated_delivery: date | None = None
