@@ -2,7 +2,8 @@
 
 Each turn appends the user's message and runs the graph of ``lab.graph`` until the model
 replies without a call, the workflow asks a question or gives up, or the step limit is hit.
-The scenario's database persists across turns. Model failures after retries (and any other
+The scenario runs on ``catalog.for_scenario(scenario)``; its state persists across turns and is
+closed at the end when it can be (a server process). Model failures after retries (and any other
 failure inside the graph) end the trial with ``Trace.error`` set, keeping the trace so far;
 they never propagate to the caller. This module does not score anything.
 """
@@ -45,6 +46,7 @@ def run_scenario(
     """
     gateway.check_model(model)
     settings = settings or AgentSettings()
+    catalog = catalog.for_scenario(scenario)
     run = Run(
         model=model,
         strategy=strategy,
@@ -57,13 +59,18 @@ def run_scenario(
     messages: list[dict[str, Any]] = []
     turns: list[TurnTrace] = []
     error = None
-    for turn in scenario.turns:
-        run.turn = TurnTrace(user=turn.user)
-        turns.append(run.turn)
-        messages, error = run_turn(run, [*messages, {"role": "user", "content": turn.user}])
-        if error:
-            break
-    return _trace(scenario, run, trial, messages, turns, error)
+    try:
+        for turn in scenario.turns:
+            run.turn = TurnTrace(user=turn.user)
+            turns.append(run.turn)
+            messages, error = run_turn(run, [*messages, {"role": "user", "content": turn.user}])
+            if error:
+                break
+        return _trace(scenario, run, trial, messages, turns, error)
+    finally:
+        close = getattr(run.db, "close", None)  # a state held by a process (lab.mcp_domain)
+        if callable(close):
+            close()
 
 
 def run_turn(run: Run, messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
@@ -105,7 +112,7 @@ def _trace(
         latency_s=time.perf_counter() - run.started,
         prompt_tokens=sum(c.prompt_tokens for c in calls),
         completion_tokens=sum(c.completion_tokens for c in calls),
-        final_state_hash=run.db.state_hash(),
+        final_state_hash=run.db.state_hash() or "",
         error=error,
     )
 

@@ -9,8 +9,10 @@ is not part of the schema. Arguments are validated as the JSON the model sent, s
 
 Tools report business-rule failures by raising ``ToolError``; ``Catalog.call`` turns that,
 bad arguments and any unexpected exception into a structured error result and never
-raises. This module knows no domain: a domain (``lab.domain``) gives its catalog; the shop's is
-in ``tools/shop/``.
+raises. ``Catalog`` is the function-backed implementation of ``lab.toolcatalog.ToolCatalog``;
+types may mark string arguments as copied or free text (``json_schema_extra={"x-lab": ...}``,
+see lab/toolcatalog.py). This module knows no domain: a domain (``lab.domain``) gives its
+catalog; the shop's is in ``tools/shop/``.
 """
 
 from __future__ import annotations
@@ -20,26 +22,21 @@ import json
 import re
 import typing
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError, create_model
 from pydantic_core import to_jsonable_python
 
-from lab.types import Arguments, ExpectedCall
+from lab.toolcatalog import Database, ToolCatalog
+from lab.types import Arguments
+
+__all__ = ["Catalog", "Database", "ToolError", "error_code", "tool_content", "tool_error"]
 
 DB_PARAMETER = "db"
 _ERROR_RANK = {"unknown_argument": 0, "missing_argument": 1, "invalid_argument": 2}
 _SCHEMA_MAPS = ("properties", "$defs")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_VALUES = ("items", "not", "additionalProperties")
-
-
-class Database(Protocol):
-    """What the lab needs of a catalog's database."""
-
-    def state_hash(self) -> str: ...
-
-    def copy(self) -> Database: ...
 
 
 class ToolError(Exception):
@@ -178,8 +175,8 @@ def _readable(prop: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the catalog
 
 
-class Catalog:
-    """A named set of tools over one Database class.
+class Catalog(ToolCatalog):
+    """A named set of tools over one Database class, generated from typed functions.
 
     Args:
         name: the catalog's name, e.g. "shop".
@@ -207,42 +204,6 @@ class Catalog:
         self._takes_db = {
             n: DB_PARAMETER in inspect.signature(f).parameters for n, f in self._functions.items()
         }
-
-    def schemas(self) -> list[dict[str, Any]]:
-        """Every tool's OpenAI schema, in catalog order (fresh copies, safe to modify)."""
-        return [self.schema(n) for n in self.names]
-
-    def schema(self, name: str) -> dict[str, Any]:
-        """One tool's OpenAI schema; KeyError for an unknown tool."""
-        return json.loads(json.dumps(self._schemas[name]))
-
-    def has(self, name: str) -> bool:
-        """Whether the catalog has a tool of this name."""
-        return name in self._functions
-
-    def is_read_only(self, name: str) -> bool:
-        """Whether the tool never changes the database."""
-        return name in self._read_only
-
-    def free_text(self, name: str) -> set[str]:
-        """String arguments with no enum, pattern or format: the scorer compares them loosely."""
-        props = self._schemas[name]["function"]["parameters"]["properties"]
-        return {
-            arg for arg, prop in props.items()
-            if prop.get("type") == "string" and not {"enum", "pattern", "format", "const"} & set(prop)
-        }
-
-    def copied(self, name: str) -> list[str]:
-        """String arguments with a pattern (ids, skus, emails, phones): values to copy, never to make up."""
-        return self._strings(name, lambda prop: "pattern" in prop)
-
-    def dated(self, name: str) -> list[str]:
-        """String arguments with ``format: date``: dates the customer names, never ones to pick."""
-        return self._strings(name, lambda prop: prop.get("format") == "date")
-
-    def _strings(self, name: str, test: Callable[[dict[str, Any]], bool]) -> list[str]:
-        props = self._schemas[name]["function"]["parameters"]["properties"]
-        return [arg for arg, prop in props.items() if prop.get("type") == "string" and test(prop)]
 
     def canonical(self, name: str, argument: str, value: str) -> JsonValue | None:
         """``value`` as ``argument``'s canonical JSON value (its type's one form), or None if invalid."""
@@ -282,11 +243,6 @@ class Catalog:
     def new_db(self, fixture: dict[str, Any]) -> Database:
         """A fresh database built from a fixture."""
         return self._database.from_fixture(fixture)
-
-    def replay(self, fixture: dict[str, Any], calls: list[ExpectedCall]) -> tuple[Database, list[JsonValue]]:
-        """Replay calls in order on a fresh database; returns (database, results)."""
-        db = self.new_db(fixture)
-        return db, [self.call(db, call.name, call.arguments) for call in calls]
 
     def _parse(self, name: str, arguments: Any) -> tuple[BaseModel | None, dict[str, JsonValue] | None]:
         if name not in self._models:

@@ -9,9 +9,12 @@ generator. A domain's name is its catalog's name; a scenario file names the doma
 scenarios are for (``Scenario.domain``).
 
 ``load_domain(spec)`` takes a registered name (``shop`` is registered by default, as a plugin
-like any other) or a Python module path (``tools.shop``, ``my_company.api``, or
-``module:ATTRIBUTE``) whose ``DOMAIN`` is a ``Domain``. Nothing in ``lab/`` imports a domain
-module except through this loader. This module does not validate scenarios or run anything.
+like any other), a Python module path (``tools.shop``, ``my_company.api``, or
+``module:ATTRIBUTE``) whose ``DOMAIN`` is a ``Domain``, a ``.json`` file of OpenAI tool schemas
+(a schema-only domain, ``lab.schema_catalog``) or ``mcp:<command line>`` (an MCP server on
+stdio, ``lab.mcp_domain``). A loaded domain is also found by its name afterwards. Nothing in
+``lab/`` imports a domain module except through this loader. This module does not validate
+scenarios or run anything.
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ import importlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lab.errors import BadInput
 
 if TYPE_CHECKING:
-    from lab.catalog import Catalog, Database
     from lab.families import Family
+    from lab.toolcatalog import Database
+    from lab.toolcatalog import ToolCatalog as Catalog
     from lab.types import Scenario
 
 DEFAULT_DOMAIN = "shop"
+MCP_PREFIX = "mcp:"
 _REGISTERED: dict[str, str] = {"shop": "tools.shop"}
 _LOADED: dict[str, Domain] = {}
 
@@ -104,6 +110,8 @@ def load_domain(spec: str = DEFAULT_DOMAIN) -> Domain:
     """
     if spec in _LOADED:
         return _LOADED[spec]
+    if spec.startswith(MCP_PREFIX) or (spec.endswith(".json") and spec not in _REGISTERED):
+        return _remember(spec, _load_described(spec))
     target = _REGISTERED.get(spec, spec)
     module_name, _, attribute = target.partition(":")
     try:
@@ -115,9 +123,24 @@ def load_domain(spec: str = DEFAULT_DOMAIN) -> Domain:
     domain = getattr(module, attribute or "DOMAIN", None)
     if not isinstance(domain, Domain):
         raise BadInput("--domain", f"{target!r} has no Domain named {attribute or 'DOMAIN'}")
+    return _remember(spec, domain)
+
+
+def _remember(spec: str, domain: Domain) -> Domain:
     _LOADED[spec] = domain
     _LOADED.setdefault(domain.name, domain)
     return domain
+
+
+def _load_described(spec: str) -> Domain:
+    """A domain described by a tools file or an MCP server rather than written in Python."""
+    if spec.startswith(MCP_PREFIX):
+        from lab.mcp_domain import load_mcp_domain
+
+        return load_mcp_domain(spec[len(MCP_PREFIX) :])
+    from lab.schema_catalog import load_json_domain
+
+    return load_json_domain(Path(spec))
 
 
 def domain_problem(scenario_domain: str, name: str) -> str | None:

@@ -58,6 +58,7 @@ class Tally:
     blocked: Counter = field(default_factory=Counter)
     workflow_clarifications: int = 0
     saved_by_block: int = 0
+    state_known: int = 0
 
     @property
     def expected(self) -> int:
@@ -92,7 +93,8 @@ def tally(scored: list[ScoredScenario]) -> Tally:
     for item in scored:
         counts.trials += 1
         counts.success += item.success
-        counts.state_match += item.state_match
+        counts.state_match += bool(item.state_match)
+        counts.state_known += item.state_match is not None
         for turn in item.turns:
             counts.turns += 1
             counts.turns_correct += turn.correct
@@ -117,7 +119,7 @@ def proportions(counts: Tally) -> dict[str, tuple[int, int]]:
         "tool_selection_accuracy": (v["matched"] + v["wrong_arguments"], counts.expected),
         "argument_accuracy": (v["matched"], v["matched"] + v["wrong_arguments"]),
         "scenario_success": (counts.success, counts.trials),
-        "state_match": (counts.state_match, counts.trials),
+        "state_match": (counts.state_match, counts.state_known),
         "clarification_accuracy": (counts.clarify_ok, counts.clarify),
         "abstention_accuracy": (counts.no_call_ok, counts.no_call),
         "malformed_rate": (counts.malformed, counts.attempts),

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from lab.catalog import Catalog, error_code
 from lab.domain import domain_problem
 from lab.errors import BadInput
-from lab.types import Scenario
+from lab.types import ExpectedCall, Scenario
 
 MAX_LINE_BYTES = 1_000_000
 
@@ -127,6 +127,10 @@ def check_scenario(scenario: Scenario, catalog: Catalog) -> list[str]:
     for another domain than the catalog's has only that problem."""
     if (wrong_domain := domain_problem(scenario.domain, catalog.name)) is not None:
         return [wrong_domain]
+    try:
+        catalog = catalog.for_scenario(scenario)
+    except ValueError as exc:
+        return [f"tools: {exc}"]
     problems = []
     for t, turn in enumerate(scenario.turns, 1):
         expect = turn.expect
@@ -145,7 +149,29 @@ def check_scenario(scenario: Scenario, catalog: Catalog) -> list[str]:
                 problems.append(
                     f"turn {t} call {c} {call.name}: invalid arguments: {error['error']['message']}"
                 )
+            located = f"turn {t} call {c} {call.name}"
+            problems.extend(f"{located}: {problem}" for problem in alternative_problems(call, catalog))
     return problems or _replay_problems(scenario, catalog)
+
+
+def alternative_problems(call: ExpectedCall, catalog: Catalog) -> list[str]:
+    """Problems of a gold call's ``any_of`` and ``may_omit``: each names an argument of the gold
+    call (or one it may omit), each acceptable value is valid, and leaving out a ``may_omit``
+    argument is valid."""
+    if call.error is not None:
+        return []
+    problems = []
+    for argument in call.may_omit:
+        rest = {k: v for k, v in call.arguments.items() if k != argument}
+        if (error := catalog.validate(call.name, rest)[1]) is not None:
+            problems.append(f"may_omit {argument!r}: without it, {error['error']['message']}")
+    for argument, values in call.any_of.items():
+        if argument not in call.arguments and argument not in call.may_omit:
+            problems.append(f"any_of {argument!r}: not an argument of the gold call nor in may_omit")
+        for value in values:
+            if (error := catalog.validate(call.name, {**call.arguments, argument: value})[1]) is not None:
+                problems.append(f"any_of {argument!r} value {value!r}: {error['error']['message']}")
+    return problems
 
 
 def _replay_problems(scenario: Scenario, catalog: Catalog) -> list[str]:

@@ -3,7 +3,9 @@
 Pure functions from (Scenario, Trace, Catalog) to the ``ScoredScenario`` contract. Arguments
 are compared schema-aware through the catalog (``validate`` canonicalises both sides), calls
 are paired by an optimal assignment (or in sequence for ordered turns), and the final database
-is compared with the gold replay's. The rules are written down in docs/scoring.md.
+is compared with the gold replay's (not applicable where the domain has no state hash). A
+scenario runs on ``catalog.for_scenario(scenario)`` (its inline tools, its canned results).
+The rules are written down in docs/scoring.md.
 This module does not aggregate metrics (lab/metrics.py), call models or talk to MLflow.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +34,7 @@ from lab.types import (
 )
 
 if TYPE_CHECKING:
-    from lab.catalog import Catalog
+    from lab.toolcatalog import ToolCatalog as Catalog
 
 # Pairing weights: any number of exact matches beats any number of same-tool pairs, which beat
 # any number of wrong-tool pairs (turns hold far fewer than 1000 calls).
@@ -50,19 +53,22 @@ RANKING_KEYS = frozenset({"score", "scores", "relevance", "similarity", "distanc
 
 @dataclass(frozen=True)
 class GoldReplay:
-    """The gold calls replayed: the final state hash and the database before each turn."""
+    """The gold calls replayed: the final state hash (None: the domain has no state) and the
+    database before each turn (None where the catalog has no read-only tool to call on it)."""
 
-    state_hash: str
+    state_hash: str | None
     turn_dbs: list[Any]
 
 
 def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
     """Replay a scenario's expected calls on fresh copies of its fixture."""
+    catalog = catalog.for_scenario(scenario)
     calls = [call for turn in scenario.turns for call in turn.expect.calls]
     final, _ = catalog.replay(scenario.db, calls)
+    reads = any(catalog.is_read_only(name) for name in catalog.names)  # turn states serve only reads
     before, done = [], 0
     for turn in scenario.turns:
-        before.append(catalog.replay(scenario.db, calls[:done])[0])
+        before.append(catalog.replay(scenario.db, calls[:done])[0] if reads else None)
         done += len(turn.expect.calls)
     return GoldReplay(state_hash=final.state_hash(), turn_dbs=before)
 
@@ -118,11 +124,21 @@ def _error_argument(error: Any) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def wrong_arguments(catalog: Catalog, name: str, expected: dict, made: dict, db: Any = None) -> list[str]:
+def wrong_arguments(
+    catalog: Catalog,
+    name: str,
+    expected: dict,
+    made: dict,
+    db: Any = None,
+    any_of: Mapping[str, list[Any]] | None = None,
+    may_omit: Collection[str] = (),
+) -> list[str]:
     """The arguments of a same-tool call that are wrong; empty when the call is right.
 
     Both sides are canonicalised with ``catalog.validate`` (defaults filled, ids and dates
     canonical). A made call that fails validation is wrong even if its values look equal.
+    An argument is also right when the made call leaves it out and it is in ``may_omit``, or
+    when its value equals one of its ``any_of`` values (canonicalised the same way).
     For a read-only tool, differing free-text arguments are forgiven when the tool returns
     the same result for both argument sets on ``db`` (see ``retrieved``).
     """
@@ -135,6 +151,7 @@ def wrong_arguments(catalog: Catalog, name: str, expected: dict, made: dict, db:
         named = _error_argument(made_error)
         return sorted({named} if named else differing(expected, made, loose) or {INVALID})
     wrong = differing(exp_canon, made_canon, loose)
+    wrong -= accepted(catalog, name, expected, made_canon, wrong, any_of or {}, set(may_omit) - set(made))
     if wrong and wrong <= loose and db is not None and catalog.is_read_only(name):
         echoed = frozenset(wrong)
         expected_result = retrieved(catalog.call(db.copy(), name, exp_canon), echoed)
@@ -143,11 +160,37 @@ def wrong_arguments(catalog: Catalog, name: str, expected: dict, made: dict, db:
     return sorted(wrong)
 
 
+def accepted(
+    catalog: Catalog,
+    name: str,
+    expected: dict,
+    made_canon: dict,
+    wrong: set[str],
+    any_of: Mapping[str, list[Any]],
+    omitted: set[str],
+) -> set[str]:
+    """The differing arguments that are right after all: left out where they may be, or set to
+    another acceptable value."""
+    loose = catalog.free_text(name)
+    right = wrong & omitted
+    for argument in wrong - omitted:
+        for value in any_of.get(argument, []):
+            canon, _ = catalog.validate(name, {**expected, argument: value})
+            value_canon = canon.get(argument) if canon is not None else None
+            if canon is not None and same_value(value_canon, made_canon.get(argument), argument in loose):
+                right.add(argument)
+                break
+    return right
+
+
 def pair(catalog: Catalog, expected: ExpectedCall, made: MadeCall, db: Any = None) -> CallOutcome:
     """The verdict on an expected call answered by a made call (both of known tools)."""
     if made.name != expected.name:
         return CallOutcome(verdict="wrong_tool", tool=expected.name, expected=expected, made=made)
-    wrong = wrong_arguments(catalog, expected.name, dict(expected.arguments), dict(made.arguments or {}), db)
+    wrong = wrong_arguments(
+        catalog, expected.name, dict(expected.arguments), dict(made.arguments or {}), db,
+        expected.any_of, expected.may_omit,
+    )  # fmt: skip
     verdict = "wrong_arguments" if wrong else "matched"
     return CallOutcome(
         verdict=verdict, tool=expected.name, expected=expected, made=made, wrong_arguments=wrong
@@ -321,13 +364,19 @@ def score_turn(
 def score_scenario(
     scenario: Scenario, trace: Trace, catalog: Catalog, gold: GoldReplay | None = None
 ) -> ScoredScenario:
-    """Score one trial of a scenario against its gold behaviour and gold final state."""
+    """Score one trial of a scenario against its gold behaviour and gold final state.
+
+    ``state_match`` is None where the domain has no state hash; success then rests on the turns.
+    """
+    catalog = catalog.for_scenario(scenario)
     gold = gold or gold_replay(scenario, catalog)
     turns = [
         score_turn(catalog, i, turn, trace.turns[i] if i < len(trace.turns) else None, gold.turn_dbs[i])
         for i, turn in enumerate(scenario.turns)
     ]
-    state_match = bool(trace.final_state_hash) and trace.final_state_hash == gold.state_hash
+    state_match = None
+    if gold.state_hash is not None:
+        state_match = bool(trace.final_state_hash) and trace.final_state_hash == gold.state_hash
     return ScoredScenario(
         scenario_id=scenario.id,
         category=scenario.category,
@@ -336,7 +385,7 @@ def score_scenario(
         trial=trace.trial,
         turns=turns,
         state_match=state_match,
-        success=trace.error is None and state_match and all(t.correct for t in turns),
+        success=trace.error is None and state_match is not False and all(t.correct for t in turns),
         latency_s=trace.latency_s,
         prompt_tokens=trace.prompt_tokens,
         completion_tokens=trace.completion_tokens,

@@ -48,13 +48,26 @@ class Contract(BaseModel):
 class ExpectedCall(Contract):
     """One API call the agent must make in a turn.
 
+    ``arguments`` is the gold call as the oracle makes it and the replay runs it. ``any_of``
+    lists further acceptable values of an argument and ``may_omit`` names arguments a made call
+    may leave out (BFCL's possible answers: a list of values per argument, "" for "may be
+    omitted", become ``arguments`` = the first value, ``any_of`` = the others, ``may_omit``).
     ``error`` names the error code the tool is expected to return (error_recovery
     scenarios); ``None`` means the call must succeed when the gold calls are replayed.
+    ``result`` is what the tool returns for this call where the domain has no implementation
+    (a schema-only catalog); a domain that runs its tools ignores it.
     """
 
     name: str
     arguments: Arguments = Field(default_factory=dict)
+    any_of: dict[str, list[JsonValue]] = Field(
+        default_factory=dict, description="argument -> further acceptable values (besides arguments')"
+    )
+    may_omit: list[str] = Field(default_factory=list, description="arguments a made call may leave out")
     error: str | None = None
+    result: JsonValue | None = Field(
+        default=None, description="the canned tool result of this call in a schema-only domain"
+    )
 
 
 class Clarify(Contract):
@@ -99,6 +112,10 @@ class Scenario(Contract):
     intent: str = Field(min_length=1)
     db: dict[str, JsonValue] = Field(description="fixture the domain's state is built from")
     turns: list[Turn] = Field(min_length=1)
+    tools: list[dict[str, JsonValue]] | None = Field(
+        default=None,
+        description="OpenAI tool schemas of this scenario alone: it runs on a schema-only catalog of them",
+    )
 
 
 # --------------------------------------------------------------------------- traces
@@ -213,7 +230,7 @@ class ScoredScenario(Contract):
     family: str
     trial: int = 0
     turns: list[TurnScore]
-    state_match: bool
+    state_match: bool | None = Field(description="None: not applicable (the domain has no state hash)")
     success: bool
     latency_s: float
     prompt_tokens: int = 0

@@ -1,7 +1,8 @@
 """Argument types of the shop tools: ids, contact details and enums, with lenient input.
 
-Each type is an ``Annotated`` pydantic type whose constraint (pattern or enum) is what the
-generated JSON schema shows, and whose before-validator canonicalises what people and
+Each type is an ``Annotated`` pydantic type whose constraint (pattern or enum) and schema marker
+(``x-lab``: copied or free_text, see lab/toolcatalog.py) are what the generated JSON schema
+shows, and whose before-validator canonicalises what people and
 models actually write ("#a1234", "order 1234" -> "A-1234"; " Mug-101" -> "MUG-101").
 Input that cannot be canonicalised is passed through unchanged and then fails the
 constraint. This module holds no business rules.
@@ -14,6 +15,10 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
+
+# Schema markers (lab.toolcatalog): ids, skus and contact details are copied from the dialogue;
+# Text is free text, compared loosely.
+COPIED: dict[str, str] = {"x-lab": "copied"}
 
 
 def _id_canonicaliser(prefix: str, word: str) -> Callable[[Any], Any]:
@@ -29,7 +34,9 @@ def _id_canonicaliser(prefix: str, word: str) -> Callable[[Any], Any]:
 
 def _id_type(prefix: str, word: str) -> Any:
     return Annotated[
-        str, Field(pattern=rf"^{prefix}-[0-9]{{4}}$"), BeforeValidator(_id_canonicaliser(prefix, word))
+        str,
+        Field(pattern=rf"^{prefix}-[0-9]{{4}}$", json_schema_extra=COPIED),
+        BeforeValidator(_id_canonicaliser(prefix, word)),
     ]
 
 
@@ -71,13 +78,17 @@ OrderId = _id_type("A", "order")
 SubscriptionId = _id_type("S", "subscription")
 TicketId = _id_type("T", "ticket")
 ReturnId = _id_type("R", "return")
-Sku = Annotated[str, Field(pattern=r"^[A-Z]{3}-[0-9]{3}$"), BeforeValidator(_canonical_sku)]
+Sku = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}-[0-9]{3}$", json_schema_extra=COPIED), BeforeValidator(_canonical_sku)
+]
 Email = Annotated[
     str,
-    Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", json_schema_extra={"format": "email"}),
+    Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", json_schema_extra={"format": "email", **COPIED}),
     BeforeValidator(_canonical_email),
 ]
-Phone = Annotated[str, Field(pattern=r"^\+[0-9]{8,15}$"), BeforeValidator(_canonical_phone)]
+Phone = Annotated[
+    str, Field(pattern=r"^\+[0-9]{8,15}$", json_schema_extra=COPIED), BeforeValidator(_canonical_phone)
+]
 
 Country = Annotated[Literal["US", "GB", "DE", "FR", "NL", "CA"], BeforeValidator(_canonical_country)]
 OrderStatus = Annotated[
@@ -92,5 +103,5 @@ ReturnReason = Annotated[
 ]
 Priority = Annotated[Literal["low", "normal", "high", "urgent"], BeforeValidator(_canonical_word)]
 
-Text = Annotated[str, Field(min_length=1)]
+Text = Annotated[str, Field(min_length=1, json_schema_extra={"x-lab": "free_text"})]
 Money = Annotated[float, Field(gt=0)]
