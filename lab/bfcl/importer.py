@@ -25,11 +25,11 @@ import json
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker
 
 from lab.bfcl.schema import tool_name, tool_schema
 from lab.scenarios import check_scenario
-from lab.schema_catalog import SchemaCatalog
+from lab.schema_catalog import SchemaCatalog, Validator
 from lab.types import Category, Expect, ExpectedCall, Scenario, Turn
 
 DOMAIN = "bfcl"
@@ -130,7 +130,7 @@ def expected_call(catalog: SchemaCatalog, name: str, possible: dict[str, list[An
 
 def _valid_for(prop: dict[str, Any], value: Any) -> bool:
     """Whether ``value`` is valid for one argument's schema."""
-    return Draft202012Validator(prop, format_checker=FormatChecker()).is_valid(value)
+    return Validator(prop, format_checker=FormatChecker()).is_valid(value)
 
 
 def to_scenario(category: str, entry: dict[str, Any], answer: list[dict[str, Any]] | None) -> Scenario | str:
