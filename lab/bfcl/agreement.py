@@ -49,10 +49,11 @@ class Comparison:
         return self.lab == self.bfcl
 
 
-def load_cases(category: str) -> tuple[list[Case], dict[str, str]]:
-    """The category's importable cases, and the ids set aside with the reason."""
+def load_cases(category: str, limit: int | None = None) -> tuple[list[Case], dict[str, str]]:
+    """The category's importable cases (the first ``limit`` entries), and the ids set aside with
+    the reason."""
     cases, aside = [], {}
-    for entry, answer in read_category(category):
+    for entry, answer in read_category(category)[:limit]:
         scenario = to_scenario(category, entry, answer)
         if isinstance(scenario, str):
             aside[entry["id"]] = scenario

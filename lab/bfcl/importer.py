@@ -15,7 +15,8 @@ docs as inline tools (``lab.bfcl.schema``) and its possible answers as gold call
 
 The BFCL prompt is one message list per entry; the lab's turn has one user message, so a
 system message or earlier messages are written before the last user message as
-``role: content`` lines. Nothing here scores, runs models or writes files.
+``role: content`` lines. ``import_packs`` writes one pack per category (``CATEGORY.jsonl``),
+with the entries that cannot be imported set aside and named. Nothing here scores or runs models.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from __future__ import annotations
 import itertools
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jsonschema import FormatChecker
 
 from lab.bfcl.schema import tool_name, tool_schema
+from lab.io import write_jsonl_atomic
 from lab.scenarios import check_scenario
 from lab.schema_catalog import SchemaCatalog, Validator
 from lab.types import Category, Expect, ExpectedCall, Scenario, Turn
@@ -158,3 +161,26 @@ def to_scenario(category: str, entry: dict[str, Any], answer: list[dict[str, Any
     )
     problems = check_scenario(scenario, catalog)
     return problems[0] if problems else scenario
+
+
+def import_category(category: str) -> tuple[list[Scenario], dict[str, str]]:
+    """A single-turn category's scenarios, and the ids set aside with the reason."""
+    scenarios, aside = [], {}
+    for entry, answer in read_category(category):
+        scenario = to_scenario(category, entry, answer)
+        if isinstance(scenario, str):
+            aside[entry["id"]] = scenario
+        else:
+            scenarios.append(scenario)
+    return scenarios, aside
+
+
+def import_packs(out: Path, categories: list[str]) -> dict[str, dict[str, Any]]:
+    """Write ``out/CATEGORY.jsonl`` for each category; per category its file, count and set-aside ids."""
+    summary = {}
+    for category in categories:
+        scenarios, aside = import_category(category)
+        path = out / f"{category}.jsonl"
+        write_jsonl_atomic(path, [s.model_dump(mode="json", exclude_defaults=True) for s in scenarios])
+        summary[category] = {"file": str(path), "scenarios": len(scenarios), "set_aside": aside}
+    return summary
