@@ -179,11 +179,13 @@ class SchemaCatalog(ToolCatalog):
 
 def fold_value(prop: Any, value: Any) -> Any:
     """An argument value with its dates and enum strings in their one form (``lab.values``);
-    list items are folded by the items' schema."""
+    list items and object properties are folded by their own schemas."""
     if not isinstance(prop, dict):
         return value
     if isinstance(value, list) and isinstance(prop.get("items"), dict):
         return [fold_value(prop["items"], item) for item in value]
+    if isinstance(value, dict) and isinstance(prop.get("properties"), dict):
+        return {k: fold_value(prop["properties"].get(k), v) for k, v in value.items()}
     if isinstance(prop.get("enum"), list):
         return fold_enum(prop["enum"], value)
     return fold_date(value) if prop.get("format") == "date" else value

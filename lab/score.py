@@ -88,7 +88,7 @@ def same_value(a: Any, b: Any, loose: bool = False) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)  # float noise only, as BFCL
     if isinstance(a, str) and isinstance(b, str):
         return loose_text(a) == loose_text(b) if loose else a == b
     if isinstance(a, list) and isinstance(b, list):
