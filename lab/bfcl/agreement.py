@@ -13,12 +13,14 @@ Nothing here reads models or writes files.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from lab.bfcl.checker import MALFORMED, bfcl_verdict
 from lab.bfcl.importer import read_category, to_scenario
 from lab.domain import load_domain
+from lab.models.oracle import Fault, chaos_answer, oracle_answer
 from lab.score import score_scenario
 from lab.types import MadeCall, Scenario, Trace, TurnTrace
 
@@ -65,6 +67,26 @@ def load_cases(category: str, limit: int | None = None) -> tuple[list[Case], dic
 def oracle_output(scenario: Scenario) -> Output:
     """The gold calls as an output."""
     return [{call.name: dict(call.arguments)} for call in scenario.turns[0].expect.calls]
+
+
+def scripted_output(scenario: Scenario, model: str) -> Output:
+    """What ``scripted/oracle`` or ``scripted/chaos-SEED`` answers to the scenario's one turn."""
+    messages = [{"role": "user", "content": scenario.turns[0].user}]
+    if model == "oracle":
+        answer = oracle_answer(scenario, messages)
+    else:
+        try:
+            answer = chaos_answer(int(model.partition("-")[2] or 0), scenario, messages)
+        except Fault:
+            return ERROR
+    calls: list[dict[str, dict[str, Any]]] = []
+    for name, arguments in answer.calls:
+        try:
+            parsed = json.loads(arguments)
+        except json.JSONDecodeError:
+            return MALFORMED
+        calls.append({name: parsed})
+    return calls
 
 
 def trace_of(scenario: Scenario, output: Output) -> Trace:

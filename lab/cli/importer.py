@@ -25,7 +25,7 @@ def bfcl_command(
     from lab.bfcl.checker import bfcl_available
 
     if not bfcl_available():
-        raise BadInput("lab import bfcl", "the bfcl-eval package is not installed (make bfcl installs it)")
+        raise BadInput("lab import bfcl", "the bfcl-eval package is not installed (make install installs it)")
     from lab.bfcl.importer import SINGLE_TURN, import_packs
 
     chosen = [c.strip() for c in categories.split(",") if c.strip()] if categories else list(SINGLE_TURN)
