@@ -83,12 +83,15 @@ def loose_text(text: str) -> str:
 
 
 def same_value(a: Any, b: Any, loose: bool = False) -> bool:
-    """Equality of two JSON values: numbers by value, strings loosely when ``loose`` and always
+    """Equality of two JSON values: integers exactly, other numbers by value up to float noise
+    (``2 == 2.0``), strings loosely when ``loose`` and always
     inside lists and objects (``loose_text``: BFCL folds strings there too)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)  # float noise only, as BFCL
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)  # float noise only; BFCL: exact
     if isinstance(a, str) and isinstance(b, str):
         return loose_text(a) == loose_text(b) if loose else a == b
     if isinstance(a, list) and isinstance(b, list):
