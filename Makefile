@@ -74,10 +74,12 @@ export: install
 pipeline: install
 	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency $(CONCURRENCY)
 
-# Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
+# Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline,
+# agreement of the scorer with BFCL's checker on every imported BFCL case.
 bench: install
 	$(PY) bench/inference.py
 	$(PY) bench/loop.py
+	$(PY) bench/bfcl_agreement.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis
