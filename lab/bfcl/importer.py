@@ -50,6 +50,7 @@ SINGLE_TURN: dict[str, Category] = {
 }
 MAX_ALTERNATIVES = 256
 OMIT = ""
+_ABSENT = object()  # a nested key left out
 
 
 def read_category(category: str) -> list[tuple[dict[str, Any], list[dict[str, Any]] | None]]:
@@ -84,9 +85,6 @@ def expand(value: Any) -> list[Any]:
         combos = itertools.islice(itertools.product(*(expand(item) for item in value)), MAX_ALTERNATIVES)
         return [list(combo) for combo in combos]
     return [value]
-
-
-_ABSENT = object()
 
 
 def _key_options(alternatives: Any) -> list[Any]:
