@@ -11,10 +11,11 @@ MODEL   ?= local/smollm2-135m
 DEV     := scenarios/dev.jsonl
 TRAIN   := scenarios/train.jsonl
 TEST    := scenarios/test.jsonl
-# Trials in flight: the local engine batches up to 32 requests, and 64 trials keep its batches full.
+# Trials in flight, the commands' own default (lab/cli/common.py): the local engine batches up to
+# 32 requests, and 64 trials keep its batches full.
 CONCURRENCY ?= 64
 
-.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench clean
+.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench bench-harness clean
 
 install: $(STAMP) $(BFCL_STAMP)
 
@@ -74,12 +75,28 @@ export: install
 pipeline: install
 	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency $(CONCURRENCY)
 
+# The example second domain (tools/telecom) on the embedded model, strategy by strategy on its
+# hand-written pack (few_shot is left out: the domain has no train pack to draw examples from).
+TELECOM := scenarios/telecom.jsonl
+.PHONY: telecom
+telecom: install
+	$(LAB) scenarios validate --domain telecom $(TELECOM)
+	for strategy in zero_shot instructed workflow; do \
+		$(LAB) run --domain telecom --model $(MODEL) --strategy $$strategy --suite $(TELECOM) \
+			--concurrency $(CONCURRENCY) || exit 1; \
+	done
+
 # Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline,
 # agreement of the scorer with BFCL's checker on every imported BFCL case.
 bench: install
 	$(PY) bench/inference.py
+	$(PY) bench/harness.py
 	$(PY) bench/loop.py
 	$(PY) bench/bfcl_agreement.py
+
+# Harness speed alone: `lab --help`, a bad-input error, scripted/oracle on 1,000 scenarios.
+bench-harness: install
+	$(PY) bench/harness.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis

@@ -1,15 +1,12 @@
-"""The lab's end-to-end benchmark: the harness speed and the whole prompting-vs-tuning loop.
+"""The lab's end-to-end benchmark: the whole prompting-vs-tuning loop.
 
-Two measurements, each merged into ``bench/results.json`` (other keys are kept):
+The pipeline (``lab.pipeline``): ladder on dev, baseline run on train, export, LoRA tune, best
+prompting strategy and tuned model on test, paired comparison, merged into ``bench/results.json``
+(other keys are kept) as ``baseline``, ``tuned``, ``train_examples``, ``tune_seconds``,
+``compare`` and ``pipeline``. The harness speed (``harness``) is ``bench/harness.py``'s.
 
-- ``harness``: ``scripted/oracle`` on the dev pack with MLflow tracking (traces included),
-  in scenarios per second: what the lab itself costs, with no model in the way.
-- the pipeline (``lab.pipeline``): ladder on dev, baseline run on train, export, LoRA tune,
-  best prompting strategy and tuned model on test, paired comparison. Written as
-  ``baseline``, ``tuned``, ``train_examples``, ``tune_seconds``, ``compare`` and ``pipeline``.
-
-A script, not a test: ``python bench/loop.py [--skip-pipeline] [--train-limit N]``. The store
-is the lab's usual one (``MLFLOW_TRACKING_URI`` or ``mlruns/``), so every run stays browsable.
+A script, not a test: ``python bench/loop.py [--train-limit N]``. The store is the lab's usual
+one (``MLFLOW_TRACKING_URI`` or ``mlruns/``), so every run stays browsable.
 """
 
 from __future__ import annotations
@@ -26,27 +23,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network: lit
 
 from lab.io import merge_json  # noqa: E402
 from lab.pipeline import PipelineConfig, run_pipeline  # noqa: E402
-from lab.run import RunConfig, run_suite  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
-
-
-def harness(suite: Path, concurrency: int) -> dict:
-    """``scripted/oracle`` over a suite with tracking on: scenarios per second."""
-    started = time.perf_counter()
-    summary = run_suite(
-        RunConfig(model="scripted/oracle", strategy="instructed", suite=suite, concurrency=concurrency)
-    )
-    seconds = time.perf_counter() - started
-    return {
-        "suite": str(suite.relative_to(ROOT)),
-        "scenarios": summary.scenarios,
-        "concurrency": concurrency,
-        "seconds": round(seconds, 2),
-        "scripted_scenarios_per_s": round(summary.scenarios / seconds, 2),
-        "call_accuracy": summary.result["metrics"].get("call_accuracy"),
-        "run_id": summary.run_id,
-    }
 
 
 def pipeline_sections(config: PipelineConfig) -> dict:
@@ -88,21 +66,18 @@ def pipeline_sections(config: PipelineConfig) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--skip-pipeline", action="store_true", help="measure the harness only")
     parser.add_argument("--train-limit", type=int, default=PipelineConfig.train_limit)
     parser.add_argument("--epochs", type=int, default=PipelineConfig.epochs)
     parser.add_argument("--max-examples", type=int, default=PipelineConfig.max_examples)
     parser.add_argument("--concurrency", type=int, default=PipelineConfig.concurrency)
     args = parser.parse_args()
-    merge_json(RESULTS, {"harness": harness(ROOT / "scenarios" / "dev.jsonl", args.concurrency)})
-    if not args.skip_pipeline:
-        config = PipelineConfig(
-            train_limit=args.train_limit,
-            epochs=args.epochs,
-            max_examples=args.max_examples,
-            concurrency=args.concurrency,
-        )
-        merge_json(RESULTS, pipeline_sections(config))
+    config = PipelineConfig(
+        train_limit=args.train_limit,
+        epochs=args.epochs,
+        max_examples=args.max_examples,
+        concurrency=args.concurrency,
+    )
+    merge_json(RESULTS, pipeline_sections(config))
     print(RESULTS.read_text())
 
 

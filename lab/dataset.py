@@ -145,18 +145,18 @@ def render(examples: list[Example], tools: list[dict], where: str) -> dict[str, 
 
 
 def export_metrics(manifest: ExportManifest) -> dict[str, float]:
-    """The manifest's counts as metrics, under names every export shares."""
+    """The manifest's counts as metrics: ``examples`` and ``<part>/examples`` per split, error type,
+    tool and category (the suite runs' ``<part>/<metric>`` scheme), and the turn counts."""
     values = {
         "examples": manifest.examples,
-        "train_examples": manifest.train,
-        "val_examples": manifest.val,
+        "train/examples": manifest.train,
+        "val/examples": manifest.val,
         "failing_turns": manifest.failing_turns,
         "passing_turns": manifest.passing_turns,
         "duplicates": manifest.duplicates,
     }
-    values |= {f"error_{kind}": n for kind, n in manifest.per_error_type.items()}
-    values |= {f"tool_{name}": n for name, n in manifest.per_tool.items()}
-    values |= {f"category_{name}": n for name, n in manifest.per_category.items()}
+    for counts in (manifest.per_error_type, manifest.per_tool, manifest.per_category):
+        values |= {f"{part}/examples": n for part, n in counts.items()}
     return {name: float(n) for name, n in values.items()}
 
 

@@ -6,12 +6,16 @@ example (lab/examples.py), optionally adds a share of correct turns, or with ``f
 (distillation) uses a strong model's correct turns instead. Examples are deduplicated by
 normalised content, split into train/val by phrasing family, checked against both file
 formats' rules (lab/ftformats.py), written to a temporary directory that replaces ``out_dir``
-only when complete, and logged to MLflow through lab/tracking.py. It does not train anything.
+only when complete, and logged to MLflow through lab/tracking.py. What a killed export left (its
+temporary folder, its export run still RUNNING) is cleaned up by the next one. It does not train
+anything.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput
 from lab.examples import Example
 from lab.graph import AgentSettings, Run
-from lab.io import folder_in_place
+from lab.io import folder_in_place, process_alive
 from lab.redact import redact
 from lab.scenarios import load_scenarios, suite_sha256
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
@@ -259,6 +263,7 @@ def log_export(
 ) -> str:
     """An export run in the source run's experiment: params, the dataset as input, files, counts."""
     experiment = tracking.find_run(source.run_id).experiment
+    close_stale_exports(experiment)
     params = {
         "source_run": source.run_id,
         "model": source.model,
@@ -272,7 +277,12 @@ def log_export(
     run = tracking.start_run(
         experiment,
         params,
-        tags={"lab.kind": "export", "lab.source_run": source.run_id},
+        tags={
+            "lab.kind": "export",
+            "lab.source_run": source.run_id,
+            "lab.host": socket.gethostname(),
+            "lab.pid": str(os.getpid()),
+        },
         run_name=f"export {source.model} {source.strategy}",
     )
     try:
@@ -293,6 +303,18 @@ def log_export(
         raise
     tracking.set_status(run.run_id, "FINISHED")
     return run.run_id
+
+
+def close_stale_exports(experiment: str) -> list[str]:
+    """Mark KILLED the export runs of ``experiment`` still RUNNING whose process (on this host) is
+    gone; returns their ids. Runs of other hosts or of live processes are left alone."""
+    closed = []
+    for run in tracking.running_runs(experiment, "export"):
+        pid, host = run.tags.get("lab.pid", ""), run.tags.get("lab.host")
+        if host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
+            tracking.set_status(run.run_id, "KILLED")
+            closed.append(run.run_id)
+    return closed
 
 
 def latest_train_run(model: str) -> str:

@@ -2,7 +2,8 @@
 
 The agent is told to "use ids exactly as the customer wrote them or as a tool returned them; never
 invent an id". The workflow strategy makes that rule a constraint of decoding (``lab.models.guide``):
-for every argument that takes a copied value (a string with a pattern, ``Catalog.copied``), the
+for every argument that takes a copied value (a string marked ``"x-lab": "copied"``, or unmarked
+with a pattern: ``Catalog.copied``, lab/toolcatalog.py), the
 allowed values are the canonical forms of what the customer wrote and the tools returned that are
 valid for it (as the argument's type canonicalises them, e.g. "x12" -> "X-12"). An argument that
 nothing in the dialogue fits may not be written at all, so a call that needs it lacks it, and the

@@ -353,9 +353,9 @@ def climb(
 def log_ladder(result: LadderResult) -> None:
     """Log the decision, per-rung accuracies, the ladder table and figure to the parent run."""
     run_id, decision = result.parent_run_id, result.decision
-    metrics = {f"{r.strategy}_call_accuracy": r.call_accuracy for r in result.rungs}
+    metrics = {f"{r.strategy}/call_accuracy": r.call_accuracy for r in result.rungs}
     metrics |= {
-        "best_call_accuracy": decision.best.call_accuracy if decision.best else None,
+        "best/call_accuracy": decision.best.call_accuracy if decision.best else None,
         "plateau": float(decision.plateau),
         "rungs": float(len(result.rungs)),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.explain import TrialVerdict, expect_text, explain
 from lab.metrics import by_category, by_tool, intervals, metrics, proportions, tally
 from lab.types import CATEGORIES, ResultRecord, Scenario, ScoredScenario
 
@@ -84,6 +85,77 @@ def failures(records: list[ResultRecord], scenarios: list[Scenario]) -> list[dic
     """Failure rows of every unsuccessful trial, in record order."""
     by_id = {s.id: s for s in scenarios}
     return [failure_row(r, by_id.get(r.scored.scenario_id)) for r in records if not r.scored.success]
+
+
+def verdicts(records: list[ResultRecord], scenarios: list[Scenario]) -> dict[tuple[str, int], TrialVerdict]:
+    """Every trial's verdict in words, keyed by (scenario id, trial)."""
+    by_id = {s.id: s for s in scenarios}
+    return {
+        (r.scored.scenario_id, r.scored.trial): explain(r, by_id.get(r.scored.scenario_id)) for r in records
+    }
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def failures_markdown(judged: list[TrialVerdict]) -> str:
+    """The failed trials as a Markdown table, reason first: one row per wrong turn.
+
+    A trial that failed with every turn right (a trial error, a wrong final state) gets one row
+    with the trial's reason and no turn.
+    """
+    failed = [v for v in judged if not v.passed]
+    lines = [
+        "# Failures",
+        "",
+        f"{len(failed)} of {len(judged)} trials failed. One row per wrong turn (turns count from 0); "
+        "`expected` is the gold behaviour, `got` what the model did.",
+        "",
+        "| reason | scenario | turn | expected | got |",
+        "|---|---|---|---|---|",
+    ]
+    for verdict in failed:
+        name = verdict.scenario_id + (f" #{verdict.trial}" if verdict.trial else "")
+        wrong = [t for t in verdict.turns if not t.correct]
+        if not wrong:
+            lines.append(f"| {_cell(verdict.reason)} | {_cell(name)} | | | |")
+        for turn in wrong:
+            cells = (turn.reason, name, str(turn.index), turn.expected, turn.got)
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _headline(result: dict[str, Any], name: str) -> str:
+    value, bounds = result["metrics"].get(name), result["ci95"].get(name)
+    if value is None:
+        return f"{name} n/a"
+    interval = f" (95% CI {bounds[0]:.3f}–{bounds[1]:.3f})" if bounds else ""
+    return f"{name} **{value:.3f}**{interval}"
+
+
+def description(model: str, strategy: str, suite: str, result: dict[str, Any], trials: int, n: int) -> str:
+    """The run's description (MLflow's note): what ran on what, and the headline with its interval."""
+    return (
+        f"Suite run: **{model}** with strategy **{strategy}** on `{suite}` "
+        f"({n} scenarios x {trials} trial{'s' if trials != 1 else ''}).\n\n"
+        f"{_headline(result, 'call_accuracy')}; {_headline(result, 'scenario_success')}.\n\n"
+        "Why trials failed: `failures.md`; per trace: the `passed` and `turn_correct` assessments."
+    )
+
+
+def suite_records(scenarios: list[Scenario]) -> list[dict[str, Any]]:
+    """The scenarios as evaluation-dataset records: the user turns in, each turn's expectation out."""
+    return [
+        {
+            "inputs": {"scenario_id": s.id, "user": [t.user for t in s.turns]},
+            "expectations": {
+                "expected_calls": [f"turn {i}: {expect_text(t.expect)}" for i, t in enumerate(s.turns)]
+            },
+            "tags": {"category": s.category, "intent": s.intent, "family": s.family, "split": s.split},
+        }
+        for s in scenarios
+    ]
 
 
 def summary(scored: list[ScoredScenario], trials: int) -> dict[str, Any]:

@@ -5,7 +5,9 @@ pool of ``concurrency`` workers, scores each trial as soon as it finishes and ap
 run's results log (flushed and fsynced), so a killed run loses at most the trial in flight and a
 resumed run skips what is done. At the end the results, read back from the log in suite order,
 are summarised and logged: metrics, the per-scenario table, failures, figures, the results log
-and one trace per trial. This module does not score calls itself nor import MLflow.
+and one trace per trial. A run that cannot write its log or its store (a full disk, a read-only
+folder, traces the store did not keep) ends FAILED with a ``StoreError`` that says how to resume it.
+This module does not score calls itself nor import MLflow.
 """
 
 from __future__ import annotations
@@ -20,24 +22,36 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lab import figures, report, results, tracking
-from lab.agent import AgentSettings, run_scenario
+from lab import report, results
+from lab.agent_settings import DEFAULT_TIMEOUT_S, AgentSettings
 from lab.catalog import Catalog
 from lab.domain import DEFAULT_DOMAIN, load_domain
-from lab.errors import BadInput
-from lab.graph import DEFAULT_TIMEOUT_S
+from lab.errors import BadInput, StoreError
 from lab.io import atomic_write_text
+from lab.lazy import lazy_module
 from lab.metrics import confusion, proportions, tally
 from lab.models.gateway import RetryPolicy, check_model
 from lab.provenance import run_params
 from lab.redact import redact
-from lab.scenarios import load_suite, suite_sha256
+from lab.scenarios import load_suite
 from lab.score import GoldReplay, gold_replay, score_scenario
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ResultRecord, Scenario, Trace
 
+# Loaded on first use, so that bad input is refused before MLflow and matplotlib are imported.
+figures = lazy_module("lab.figures")
+tracking = lazy_module("lab.tracking")
+
 RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
 Progress = Callable[[int, int, float | None], None]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the run is marked KILLED, its results log kept, ``run_id`` resumable."""
+
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -112,9 +126,23 @@ def run_suite(config: RunConfig, on_progress: Progress | None = None) -> RunSumm
         records = execute(plan, on_progress)
         summary = finalize(plan, records, time.perf_counter() - started)
     except BaseException as exc:
-        tracking.set_status(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
-        raise
+        end_run(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted):
+            raise Interrupted(plan.run.run_id) from exc
+        failure = exc if isinstance(exc, StoreError) else tracking.store_failure(exc)
+        if failure is None:
+            raise
+        hint = f"then `lab run --resume {plan.run.run_id}` (the run and its results so far are kept)"
+        raise StoreError(failure.where, f"{failure.reason}; {hint}") from exc
     return summary
+
+
+def end_run(run_id: str, status: str) -> None:
+    """Mark a run that stopped early; where the store itself fails, it stays RUNNING (resumable too)."""
+    try:
+        tracking.set_status(run_id, status)
+    except Exception:  # noqa: BLE001 - the error that stopped the run is the one to report
+        return
 
 
 def resolve(config: RunConfig) -> RunConfig:
@@ -123,6 +151,8 @@ def resolve(config: RunConfig) -> RunConfig:
         stored = tracking.find_run(config.resume, where="--resume")
         if stored.tags.get("lab.kind") != "suite":
             raise BadInput("--resume", f"run {config.resume} is not a suite run")
+        if stored.status == "FINISHED":
+            raise BadInput("--resume", f"run {config.resume} is finished; start a new run to run it again")
         config = _merge_stored(config, stored.params)
     for option, value in (
         ("--model", config.model),
@@ -168,10 +198,10 @@ def prepare(config: RunConfig) -> Plan:
     config = resolve(config)
     domain = load_domain(config.domain)
     catalog = domain.catalog
-    scenarios = load_suite(config.suite, catalog)[: config.limit]
+    suite = load_suite(config.suite, catalog, config.limit)
+    scenarios, sha = suite.scenarios, suite.sha256
     if not scenarios:
         raise BadInput(str(config.suite), "the suite has no scenarios")
-    sha = suite_sha256(config.suite)
     strategy = make_strategy(
         config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file
     )
@@ -213,8 +243,10 @@ def execute(plan: Plan, on_progress: Progress | None = None) -> list[ResultRecor
             matched, scored_calls, finished = matched + num, scored_calls + den, finished + 1
             if on_progress:
                 on_progress(finished, total, matched / scored_calls if scored_calls else None)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # Ctrl-C included: say so now; trials still in flight are not logged
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return collect(plan, path)
 
 
@@ -227,6 +259,8 @@ def collect(plan: Plan, path: Path) -> list[ResultRecord]:
 
 def run_trial(plan: Plan, scenario: Scenario, trial: int) -> ResultRecord:
     """Run and score one trial; an unexpected failure becomes a failed trial, not a crash."""
+    from lab.agent import run_scenario  # LangGraph: only once trials run
+
     config, started = plan.config, time.perf_counter()
     try:
         trace = run_scenario(
@@ -267,6 +301,14 @@ def finalize(plan: Plan, records: list[ResultRecord], seconds: float) -> RunSumm
     tracking.log_dict(run_id, {k: result[k] for k in ("by_category", "by_tool")}, "breakdown.json")
     failures = report.failures(records, plan.scenarios)
     tracking.log_text(run_id, "".join(json.dumps(row) + "\n" for row in failures), "failures.jsonl")
+    judged = report.verdicts(records, plan.scenarios)
+    tracking.log_text(run_id, report.failures_markdown(list(judged.values())), "failures.md")
+    stem, n = Path(plan.config.suite).stem, len(plan.scenarios)
+    suite_name = stem + (f"-first{n}" if plan.config.limit else "")
+    tracking.log_eval_dataset(plan.run, suite_name, plan.sha256, report.suite_records(plan.scenarios))
+    tracking.log_prompt(run_id, f"lab-{plan.strategy.name}", plan.strategy.system_prompt)
+    note = report.description(plan.config.model, plan.config.strategy, stem, result, trials, n)
+    tracking.set_tags(run_id, {"mlflow.note.content": note})
     for name, fig in (
         ("confusion.png", figures.confusion_figure(confusion(scored))),
         ("accuracy_by_category.png", figures.category_figure(result["by_category"])),
@@ -279,7 +321,7 @@ def finalize(plan: Plan, records: list[ResultRecord], seconds: float) -> RunSumm
         ordered = Path(folder) / tracking.RESULTS_ARTIFACT
         shutil.copyfile(log, ordered)
         tracking.log_artifact(run_id, ordered)
-    tracking.log_traces(plan.run, records, plan.catalog.schemas())
+    tracking.log_traces(plan.run, records, plan.catalog.schemas(), verdicts=judged)
     tracking.set_status(run_id, "FINISHED")
     config = plan.config
     return RunSummary(

@@ -2,22 +2,29 @@
 
 ``load_scenarios`` reads a file strictly and raises ``BadInput("FILE:LINE", reason)`` on
 the first problem: unreadable or non-UTF-8 bytes, a line over 1 MB, bad JSON, a line that
-does not fit the ``Scenario`` contract, a duplicate id, or an empty file. ``validate_file``
-reports every problem of a file instead, and also checks each scenario against a tool
-catalog: the same domain, known tools, gold arguments valid for the tool's schema, well-formed turn
+does not fit the ``Scenario`` contract, a duplicate id, or an empty file. Bad JSON includes
+what Python's parser would let through: a key twice in one object, ``NaN`` and ``Infinity``
+(and numbers too large for a float), integers over ``MAX_DIGITS`` digits and nesting deeper
+than ``MAX_DEPTH``. ``validate_file`` reports every problem of a file instead, and also checks
+each scenario against a tool catalog: the same domain, at most ``MAX_TURNS`` turns and
+``MAX_CALLS`` gold calls a turn, known tools, gold arguments valid for the tool's schema, well-formed turn
 expectations, and a replay of the gold calls on the fixture in which tools fail exactly
 where ``ExpectedCall.error`` says, with that code. ``load_suite`` (what a run reads) does
-both and raises on the first problem. Blank lines are skipped. Nothing here
-writes files or knows the shop's domain.
+both and raises on the first problem; it reads the file once (a FIFO works), hashing its
+bytes as it goes, and with a limit parses only that many scenarios and hashes the rest
+unparsed. Blank lines are skipped. Nothing here writes files or knows the shop's domain.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -27,73 +34,119 @@ from lab.errors import BadInput
 from lab.types import ExpectedCall, Scenario
 
 MAX_LINE_BYTES = 1_000_000
+MAX_DEPTH = 64  # JSON nesting; a fixture needs about 6 levels
+MAX_DIGITS = 100  # digits of a JSON integer
+# Running a scenario (the agent sends the whole conversation at every step) grows faster than
+# its turns, and pairing a turn's calls grows exponentially with its gold calls: both are capped.
+MAX_TURNS = 100
+MAX_CALLS = 10
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A suite as a run reads it: its first scenarios and the sha256 (hex) of the whole file."""
+
+    scenarios: list[Scenario]
+    sha256: str
 
 
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Read a JSONL scenario file; raises ``BadInput`` naming the line of the first problem."""
     scenarios = []
-    for where, parsed in _parse(Path(path)):
-        if isinstance(parsed, str):
-            raise BadInput(where, parsed)
-        scenarios.append(parsed)
+    with _open(Path(path)) as handle:
+        for where, parsed in _parse(handle, Path(path)):
+            if isinstance(parsed, str):
+                raise BadInput(where, parsed)
+            scenarios.append(parsed)
     return scenarios
 
 
-def load_suite(path: str | Path, catalog: Catalog) -> list[Scenario]:
-    """Read a scenario file a run can use: strict like ``load_scenarios``, and every scenario
-    checked against ``catalog`` as ``validate_file`` does (known tools, valid gold arguments, gold
-    replay); raises ``BadInput`` naming the line of the first problem."""
-    scenarios = []
-    for where, parsed in _parse(Path(path)):
-        problems = [parsed] if isinstance(parsed, str) else check_scenario(parsed, catalog)
-        if problems:
-            raise BadInput(where, problems[0])
-        scenarios.append(parsed)
-    return scenarios
+def load_suite(path: str | Path, catalog: Catalog, limit: int | None = None) -> Suite:
+    """Read a scenario file a run can use, once, from its first byte to its last.
+
+    Strict like ``load_scenarios``, and every scenario read is checked against ``catalog`` as
+    ``validate_file`` does; raises ``BadInput`` naming the line of the first problem. With a
+    ``limit`` only the first ``limit`` scenarios are parsed and checked: the lines after them are
+    hashed, not read as scenarios, so their problems are not reported. The sha256 is always of
+    the whole file.
+    """
+    path, digest, scenarios = Path(path), hashlib.sha256(), []
+    with _open(path) as handle:
+        for where, parsed in _parse(handle, path, digest):
+            problems = [parsed] if isinstance(parsed, str) else check_scenario(parsed, catalog)
+            if problems:
+                raise BadInput(where, problems[0])
+            scenarios.append(parsed)
+            if limit is not None and len(scenarios) >= limit:
+                break
+        for block in iter(lambda: _read(handle, path, _BLOCK), b""):
+            digest.update(block)
+    return Suite(scenarios, digest.hexdigest())
 
 
 def validate_file(path: str | Path, catalog: Catalog) -> list[str]:
-    """Every problem of a scenario file as ``"FILE:LINE: reason"``; empty when the file is valid."""
+    """Every problem of a scenario file as ``"FILE:LINE: reason"``; empty when the file is valid.
+
+    A file that cannot be opened or read raises ``BadInput`` instead: it has no lines to report on.
+    """
     errors = []
-    try:
-        for where, parsed in _parse(Path(path)):
-            problems = [parsed] if isinstance(parsed, str) else check_scenario(parsed, catalog)
-            errors.extend(f"{where}: {problem}" for problem in problems)
-    except BadInput as exc:  # unreadable bytes: the rest of the file cannot be trusted
-        errors.append(f"{exc.where}: {exc.reason}")
+    with _open(Path(path)) as handle:
+        try:
+            for where, parsed in _parse(handle, Path(path)):
+                problems = [parsed] if isinstance(parsed, str) else check_scenario(parsed, catalog)
+                errors.extend(f"{where}: {problem}" for problem in problems)
+        except BadInput as exc:  # unreadable bytes: the rest of the file cannot be trusted
+            if exc.where == str(path):  # the file itself failed to read, not one of its lines
+                raise
+            errors.append(f"{exc.where}: {exc.reason}")
     return errors
 
 
-def _parse(path: Path) -> Iterator[tuple[str, Scenario | str]]:
-    """Yield ``(FILE:LINE, scenario or reason)`` per non-blank line; stops at unreadable bytes."""
-    seen: dict[str, int] = {}
-    lines = 0
+def _open(path: Path) -> IO[bytes]:
+    """The file opened for reading bytes; ``BadInput`` naming it when that fails."""
     try:
-        handle = path.open("rb")
+        return path.open("rb")
     except OSError as exc:
         raise BadInput(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    with handle:
-        for number, text in _lines(handle, path):
-            lines += 1
-            where = f"{path}:{number}"
-            parsed = _scenario(text)
-            if isinstance(parsed, Scenario):
-                if parsed.id in seen:
-                    parsed = f"duplicate id {parsed.id!r} (first on line {seen[parsed.id]})"
-                else:
-                    seen[parsed.id] = number
-            yield where, parsed
+
+
+def _read(handle: IO[bytes], path: Path, size: int, line: bool = False) -> bytes:
+    """Up to ``size`` bytes (up to the next newline when ``line``); ``BadInput`` on a read error."""
+    try:
+        return handle.readline(size) if line else handle.read(size)
+    except OSError as exc:
+        raise BadInput(str(path), f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _parse(handle: IO[bytes], path: Path, digest: Any = None) -> Iterator[tuple[str, Scenario | str]]:
+    """Yield ``(FILE:LINE, scenario or reason)`` per non-blank line; stops at unreadable bytes.
+    Every byte read is fed to ``digest`` (a hashlib object) when one is given."""
+    seen: dict[str, int] = {}
+    lines = 0
+    for number, text in _lines(handle, path, digest):
+        lines += 1
+        where = f"{path}:{number}"
+        parsed = _scenario(text)
+        if isinstance(parsed, Scenario):
+            if parsed.id in seen:
+                parsed = f"duplicate id {parsed.id!r} (first on line {seen[parsed.id]})"
+            else:
+                seen[parsed.id] = number
+        yield where, parsed
     if not lines:
         yield f"{path}:1", "empty file: no scenarios"
 
 
-def _lines(handle, path: Path) -> Iterator[tuple[int, str]]:
+def _lines(handle: IO[bytes], path: Path, digest: Any = None) -> Iterator[tuple[int, str]]:
     """Decoded non-blank lines with their numbers; raises ``BadInput`` on long or non-UTF-8 lines."""
     number = 0
     while True:
-        raw = handle.readline(MAX_LINE_BYTES + 1)
+        raw = _read(handle, path, MAX_LINE_BYTES + 1, line=True)
         if not raw:
             return
+        if digest is not None:
+            digest.update(raw)
         number += 1
         if len(raw) > MAX_LINE_BYTES:
             raise BadInput(f"{path}:{number}", f"line longer than {MAX_LINE_BYTES} bytes")
@@ -105,21 +158,86 @@ def _lines(handle, path: Path) -> Iterator[tuple[int, str]]:
             yield number, text
 
 
+class _Refused(ValueError):
+    """JSON that Python's parser accepts and a scenario file must not hold."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key comes twice (json keeps the last one silently)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        twice = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
+        raise _Refused(f"key {twice!r} appears twice in one object")
+    return data
+
+
+def _constant(name: str) -> float:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(f"{text} is too large for a number")
+    return value
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _Refused(f"an integer of more than {MAX_DIGITS} digits")
+    return int(text)
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests (a scalar is 0), walked without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _json(text: str) -> Any:
+    """One line of strict JSON; raises ``_Refused`` (a ValueError) for what a scenario must not hold."""
+    try:
+        data = json.loads(
+            text, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float, parse_int=_int
+        )
+    except RecursionError as exc:
+        raise _Refused(f"nested deeper than {MAX_DEPTH} levels") from exc
+    if _depth(data) > MAX_DEPTH:
+        raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def first_error(exc: ValidationError, whole: str | None = "scenario") -> str:
+    """A pydantic error in one line: the first problem's field path (``whole`` when the problem is
+    with the whole object; nothing when that is None) and message, and how many more there are."""
+    err = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in err["loc"]) or whole
+    cause = err.get("ctx", {}).get("error") if err["type"] == "value_error" else None
+    message = str(cause) if cause is not None else err["msg"]
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{field}: {message}{more}" if field else f"{message}{more}"
+
+
 def _scenario(text: str) -> Scenario | str:
     """A scenario from one line of JSON, or the reason it is not one."""
     try:
-        data = json.loads(text)
+        data = _json(text)
     except json.JSONDecodeError as exc:
         return f"bad JSON: {exc.msg} (column {exc.colno})"
+    except _Refused as exc:
+        return f"bad JSON: {exc}"
     if not isinstance(data, dict):
         return f"expected a JSON object, got {type(data).__name__}"
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in err["loc"]) or "scenario"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        return f"{field}: {err['msg']}{more}"
+        return first_error(exc)
 
 
 def check_scenario(scenario: Scenario, catalog: Catalog) -> list[str]:
@@ -127,6 +245,8 @@ def check_scenario(scenario: Scenario, catalog: Catalog) -> list[str]:
     for another domain than the catalog's has only that problem."""
     if (wrong_domain := domain_problem(scenario.domain, catalog.name)) is not None:
         return [wrong_domain]
+    if len(scenario.turns) > MAX_TURNS:
+        return [f"{len(scenario.turns)} turns: a scenario may have at most {MAX_TURNS}"]
     try:
         catalog = catalog.for_scenario(scenario)
     except ValueError as exc:
@@ -134,6 +254,9 @@ def check_scenario(scenario: Scenario, catalog: Catalog) -> list[str]:
     problems = []
     for t, turn in enumerate(scenario.turns, 1):
         expect = turn.expect
+        if len(expect.calls) > MAX_CALLS:
+            problems.append(f"turn {t}: {len(expect.calls)} calls: a turn may expect at most {MAX_CALLS}")
+            continue
         if expect.kind == "calls" and not expect.calls:
             problems.append(f"turn {t}: kind 'calls' needs at least one call")
         if expect.kind != "calls" and expect.calls:
@@ -183,7 +306,9 @@ def _replay_problems(scenario: Scenario, catalog: Catalog) -> list[str]:
     ]
     try:
         _, results = catalog.replay(scenario.db, [call for _, _, call in located])
-    except (ValidationError, ValueError, TypeError) as exc:
+    except ValidationError as exc:
+        return [f"db: not a valid fixture: {first_error(exc, None)}"]
+    except (ValueError, TypeError) as exc:
         return [f"db: not a valid fixture: {str(exc).splitlines()[0]}"]
     problems = []
     for (t, c, call), result in zip(located, results, strict=True):

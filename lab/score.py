@@ -62,16 +62,24 @@ class GoldReplay:
 
 
 def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
-    """Replay a scenario's expected calls on fresh copies of its fixture."""
+    """Replay a scenario's expected calls once, in order, on the state built from its fixture.
+
+    The state before each turn is kept (a copy) only where the catalog has a read-only tool, the
+    one use of it (see ``wrong_arguments``); otherwise the catalog's own ``replay`` runs (an MCP
+    server's answers it from memory when it has seen the same calls).
+    """
     catalog = catalog.for_scenario(scenario)
-    calls = [call for turn in scenario.turns for call in turn.expect.calls]
-    final, _ = catalog.replay(scenario.db, calls)
-    reads = any(catalog.is_read_only(name) for name in catalog.names)  # turn states serve only reads
-    before, done = [], 0
+    if not any(catalog.is_read_only(name) for name in catalog.names):
+        calls = [call for turn in scenario.turns for call in turn.expect.calls]
+        final, _ = catalog.replay(scenario.db, calls)
+        return GoldReplay(state_hash=final.state_hash(), turn_dbs=[None] * len(scenario.turns))
+    db = catalog.new_db(scenario.db)
+    before = []
     for turn in scenario.turns:
-        before.append(catalog.replay(scenario.db, calls[:done])[0] if reads else None)
-        done += len(turn.expect.calls)
-    return GoldReplay(state_hash=final.state_hash(), turn_dbs=before)
+        before.append(db.copy())
+        for call in turn.expect.calls:
+            catalog.call(db, call.name, call.arguments)
+    return GoldReplay(state_hash=db.state_hash(), turn_dbs=before)
 
 
 def loose_text(text: str) -> str:

@@ -110,7 +110,7 @@ def make_strategy(
         base = read_system_prompt(system_prompt_file)
     words = domain.field_words
     if name == "few_shot":
-        examples = pick_examples(load_train(train_file), k)
+        examples = pick_examples(load_train(train_file, domain.name), k)
         prompt = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
         return Strategy(name, prompt, field_words=words)
     if name == "workflow":
@@ -129,12 +129,19 @@ def read_system_prompt(path: Path | str) -> str:
     return text
 
 
-def load_train(path: Path | str) -> list[Scenario]:
-    """Scenarios for few-shot examples; refuses a file holding any scenario not in the train split."""
+def load_train(path: Path | str, domain: str | None = None) -> list[Scenario]:
+    """Scenarios for few-shot examples; refuses a file holding any scenario not in the train split or,
+    when ``domain`` is given, for another domain (a hand-written domain has no train pack to draw from)."""
     from lab.scenarios import load_scenarios
 
     scenarios = load_scenarios(path)
     for scenario, line in zip(scenarios, _scenario_lines(path), strict=False):
+        if domain is not None and scenario.domain != domain:
+            raise BadInput(
+                f"{path}:{line}",
+                f"few_shot draws its examples from a train pack of domain {domain}, but this scenario is "
+                f"for domain {scenario.domain}; few_shot is unavailable for {domain}",
+            )
         if scenario.split != "train":
             raise BadInput(
                 f"{path}:{line}", f"few-shot examples come from the train split only, not {scenario.split!r}"

@@ -4,19 +4,29 @@ The store is ``sqlite:///mlruns/mlflow.db`` (artifacts next to it, under ``artif
 ``MLFLOW_TRACKING_URI`` names another (a team server). Every write is retried with backoff
 while SQLite reports "database is locked", so several processes can share one store. Values
 pass through lab.redact before they reach MLflow. Traces are built after the fact from the
-lab's Trace records (lab.spans plans them) and linked to their run. This module does not
-score, run scenarios or draw figures.
+lab's Trace records (lab.spans plans them) and linked to their run, in batches small enough
+for MLflow's export queue, and counted back; each carries the lab's verdict (lab.explain words it)
+as assessments. What a person reads next to a run also lands here: the suite as an evaluation
+dataset, the system prompt's version in the prompt registry, a tuned adapter as a LoggedModel. A
+store that cannot be written or reached (a full disk, a read-only folder, a server that does not
+answer) raises ``StoreError`` naming it. A new SQLite store is created and migrated under a file
+lock beside it, so processes started at once do not race. This module does not score, run
+scenarios or draw figures.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import logging
 import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +38,8 @@ from mlflow.tracing import set_span_chat_tools
 from mlflow.tracking import MlflowClient
 
 from lab import results
-from lab.errors import BadInput
+from lab.errors import BadInput, StoreError
+from lab.explain import TrialVerdict
 from lab.redact import redact, redact_text
 from lab.spans import SpanPlan, plan_trace
 from lab.types import ResultRecord
@@ -36,11 +47,26 @@ from lab.types import ResultRecord
 DEFAULT_URI = "sqlite:///mlruns/mlflow.db"
 RESULTS_ARTIFACT = "results.jsonl"
 RETRY_ATTEMPTS, RETRY_BASE_S, RETRY_CAP_S = 12, 0.05, 2.0
+ASSESSOR = "lab.score"  # the source id of the lab's assessments
 LOCKED_MARKERS = ("database is locked", "database table is locked", "database schema is locked")
 T = TypeVar("T")
 _clients: dict[str, MlflowClient] = {}
 _configured: dict[str, str] = {}
 logging.getLogger("mlflow").setLevel(logging.WARNING)  # store creation and exit flushes are not news
+# MLflow logs a database error with its traceback and then raises it; the lab reports what it raises.
+logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+# The lab prints its own link to a run; MLflow's "View run" lines would break `--json` on stdout.
+os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+# A server that does not answer fails within seconds, not after minutes of retries (a user's
+# own setting wins).
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+EXPORT_LOGGERS = ("mlflow.tracing.export.mlflow_v3", "mlflow.tracing.export.async_export_queue")
+OTEL_SPAN_QUEUE = 2048  # the span queue of MLflow's batch span processor (not configurable)
+FULL_MARKERS = ("database or disk is full", "no space left on device")
+READ_ONLY_MARKERS = ("readonly database", "read-only file system", "unable to open database file")
+DOWN_MARKERS = ("connection refused", "max retries exceeded", "failed to establish a new connection")
 
 
 @dataclass(frozen=True)
@@ -81,22 +107,103 @@ def retry_locked(action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             return action(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - only lock errors are retried, others re-raised
             if attempt + 1 == RETRY_ATTEMPTS or not any(m in str(exc).lower() for m in LOCKED_MARKERS):
+                failure = store_failure(exc)
+                if failure is not None:
+                    raise failure from exc
                 raise
             time.sleep(min(RETRY_CAP_S, RETRY_BASE_S * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
 
-def client() -> MlflowClient:
-    """A client of the current store; points MLflow's global URI (and so the tracer) at it too."""
+def store_location() -> str:
+    """The store as a user would name it: the SQLite file, or the server's URI."""
     uri = tracking_uri()
-    if uri.startswith("sqlite:///"):
-        store_dir().mkdir(parents=True, exist_ok=True)
+    return uri.removeprefix("sqlite:///").split("?", 1)[0] if uri.startswith("sqlite:///") else uri
+
+
+def store_failure(exc: BaseException) -> StoreError | None:
+    """A ``StoreError`` for a full disk, a read-only or unwritable place, or a server that does not
+    answer, found anywhere in ``exc``'s chain; None for any other error (those are not judged here)."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in seen:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    text = " ".join(str(e) for e in seen).lower()
+    codes = {e.errno for e in seen if isinstance(e, OSError)}
+    where = next((str(e.filename) for e in seen if isinstance(e, OSError) and e.filename), store_location())
+    if errno.ENOSPC in codes or any(m in text for m in FULL_MARKERS):
+        return StoreError(where, "the disk is full; free space")
+    if codes & {errno.EROFS, errno.EACCES, errno.EPERM} or any(m in text for m in READ_ONLY_MARKERS):
+        return StoreError(where, "cannot write here (read-only or no permission); fix its permissions")
+    if tracking_uri().startswith(("http://", "https://")) and any(m in text for m in DOWN_MARKERS):
+        return StoreError(where, "the MLflow server does not answer; start it (or unset MLFLOW_TRACKING_URI)")
+    return None
+
+
+def _raise_store_failure(exc: BaseException) -> None:
+    """Raise ``exc`` as a ``StoreError`` where ``store_failure`` recognises it, else as it is."""
+    failure = store_failure(exc)
+    if failure is None:
+        raise exc
+    raise failure from exc
+
+
+def check_server(uri: str, timeout_s: float = 5.0) -> None:
+    """Raise ``StoreError`` unless the MLflow server at ``uri`` answers its health check."""
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s):
+            return
+    except OSError as exc:  # urllib's URLError is an OSError; an HTTP error status still answers
+        if getattr(exc, "code", None) is not None:
+            return
+        reason = getattr(exc, "reason", exc)
+        raise StoreError(uri, f"the MLflow server does not answer ({reason}); start it") from exc
+
+
+@contextlib.contextmanager
+def store_lock() -> Iterator[None]:
+    """Hold an exclusive lock on ``mlflow.db.lock`` beside a SQLite store (no-op for a server)."""
+    if not tracking_uri().startswith("sqlite:///"):
+        yield
+        return
+    path = Path(store_location()).with_name(Path(store_location()).name + ".lock")
+    try:
+        handle = open(path, "a")  # noqa: SIM115 - held for the block
+    except OSError as exc:
+        _raise_store_failure(exc)
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def client() -> MlflowClient:
+    """A client of the current store; points MLflow's global URI (and so the tracer) at it too.
+
+    The first client of a SQLite store creates and migrates it under ``store_lock``; the first of
+    a server checks that it answers.
+
+    Raises:
+        StoreError: the store's folder cannot be created or written, or the server does not answer.
+    """
+    uri = tracking_uri()
+    if uri not in _clients:
+        if uri.startswith("sqlite:///"):
+            try:
+                store_dir().mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                _raise_store_failure(exc)
+        elif uri.startswith(("http://", "https://")):
+            check_server(uri)
     if _configured.get("uri") != uri:
         # An explicit set resets MLflow's tracer, whose exporter otherwise keeps the first store it saw.
         mlflow.set_tracking_uri(uri)
         _configured["uri"] = uri
     if uri not in _clients:
-        _clients[uri] = retry_locked(MlflowClient, uri)
+        with store_lock():
+            made = retry_locked(MlflowClient, uri)
+            retry_locked(made.search_experiments, max_results=1)  # creates and migrates a new store
+        _clients[uri] = made
     return _clients[uri]
 
 
@@ -130,7 +237,8 @@ def start_run(
     tags = dict(tags or {})
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
-    run = retry_locked(client().create_run, experiment_id(experiment), tags=redact(tags), run_name=run_name)
+    name = redact_text(run_name) if run_name else run_name  # it may hold the model string, key and all
+    run = retry_locked(client().create_run, experiment_id(experiment), tags=redact(tags), run_name=name)
     log_params(run.info.run_id, params)
     return find_run(run.info.run_id)
 
@@ -314,26 +422,154 @@ def logged_trials(run: RunRef) -> set[tuple[str, int]]:
     }
 
 
-def log_traces(run: RunRef, records: list[ResultRecord], tools: list[dict[str, Any]], rounds: int = 3) -> int:
-    """Log one MLflow trace per record not yet traced in the run; returns how many were missing.
+def log_traces(
+    run: RunRef,
+    records: list[ResultRecord],
+    tools: list[dict[str, Any]],
+    rounds: int = 3,
+    verdicts: dict[tuple[str, int], TrialVerdict] | None = None,
+) -> int:
+    """Log one MLflow trace per record not yet completely traced in the run; returns how many it logged.
 
-    Spans are exported in the background in batches; the export swallows store errors (a
-    locked database), so after a flush the run is checked and what is missing is logged again.
+    MLflow exports spans in the background through bounded queues that discard work when full,
+    and its export swallows store errors. So traces go out in batches that fit the queues
+    (``export_budget``), each flushed before the next; then the run's complete traces are counted
+    back, incomplete ones deleted, and the missing logged again, up to ``rounds`` times. MLflow's
+    export warnings are kept off stderr; the last one names the cause when traces stay missing.
+    With ``verdicts`` each trace carries the lab's verdict as assessments (see ``_assess``).
+
+    Raises:
+        StoreError: some trials still have no complete trace after the last round.
     """
-    missing = None
-    for _ in range(rounds):
-        have = logged_trials(run)
-        todo = [r for r in records if (r.trace.scenario_id, r.trace.trial) not in have]
-        missing = len(todo) if missing is None else missing
-        if not todo:
-            break
-        for record in todo:
-            _log_trace(run, record, tools)
-        mlflow.flush_trace_async_logging()
-    return missing or 0
+    tools = redact(tools)  # attached to every model span: the store gets nothing unmasked
+    budget, logged = export_budget(), 0
+    with _quiet_export() as errors:
+        for _ in range(rounds):
+            todo = _untraced(run, records)
+            if not todo:
+                return logged
+            drop_incomplete_traces(run)
+            for batch in _batches(todo, budget):
+                for record in batch:
+                    key = (record.trace.scenario_id, record.trace.trial)
+                    _log_trace(run, record, tools, (verdicts or {}).get(key))
+                mlflow.flush_trace_async_logging()
+            logged += len(todo)
+        missing = len(_untraced(run, records))
+    if missing:
+        raise _traces_missing(run, missing, len(records), errors)
+    return logged
 
 
-def _log_trace(run: RunRef, record: ResultRecord, tools: list[dict[str, Any]]) -> None:
+def _untraced(run: RunRef, records: list[ResultRecord]) -> list[ResultRecord]:
+    have = logged_trials(run)
+    return [r for r in records if (r.trace.scenario_id, r.trace.trial) not in have]
+
+
+def _traces_missing(run: RunRef, missing: int, wanted: int, errors: list[str]) -> StoreError:
+    detail = f"{missing} of {wanted} trials have no complete trace in run {run.run_id}"
+    failure = store_failure(Exception(errors[-1])) if errors else None
+    if failure is not None:
+        return StoreError(failure.where, f"{failure.reason} ({detail})")
+    cause = f" (last export error: {errors[-1][:300]})" if errors else ""
+    return StoreError(run.run_id, detail + cause)
+
+
+def export_budget() -> int:
+    """How many export tasks one batch of traces may make: MLflow's async export queue size
+    (``MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE``) less two for the span processor's timed partial
+    exports, at most its span queue."""
+    from mlflow.environment_variables import MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE
+
+    return max(1, min(MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE.get() - 2, OTEL_SPAN_QUEUE))
+
+
+def _export_tasks(plan: SpanPlan) -> int:
+    """Export tasks a trace makes at most: one per batch of spans (one per span without MLflow's
+    batch span processor) and one for the trace."""
+    from mlflow.environment_variables import (
+        MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE,
+        MLFLOW_USE_BATCH_SPAN_PROCESSOR,
+    )
+
+    spans = _span_count(plan)
+    per_batch = max(1, MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE.get())
+    return (-(-spans // per_batch) if MLFLOW_USE_BATCH_SPAN_PROCESSOR.get() else spans) + 1
+
+
+def _span_count(plan: SpanPlan) -> int:
+    return 1 + sum(_span_count(child) for child in plan.children)
+
+
+def _batches(records: list[ResultRecord], budget: int) -> Iterator[list[ResultRecord]]:
+    """Consecutive batches whose export tasks fit ``budget``; a trace larger than it goes alone."""
+    batch: list[ResultRecord] = []
+    used = 0
+    for record in records:
+        cost = _export_tasks(plan_trace(record.trace))
+        if batch and used + cost > budget:
+            yield batch
+            batch, used = [], 0
+        batch.append(record)
+        used += cost
+    if batch:
+        yield batch
+
+
+def drop_incomplete_traces(run: RunRef) -> None:
+    """Delete the run's traces that an interrupted or failed export left incomplete (still in
+    progress, or without the lab's tags), so that logging them again leaves one trace per trial."""
+    found = retry_locked(
+        mlflow.search_traces,
+        locations=[run.experiment_id],
+        run_id=run.run_id,
+        return_type="list",
+        include_spans=False,
+    )
+    stale = [
+        t.info.trace_id
+        for t in found
+        if "lab.scenario_id" not in t.info.tags or t.info.state.value not in ("OK", "ERROR")
+    ]
+    for start in range(0, len(stale), 100):
+        retry_locked(client().delete_traces, run.experiment_id, trace_ids=stale[start : start + 100])
+
+
+class _Captured(logging.Handler):
+    """Keeps the last messages of MLflow's trace export loggers instead of printing them."""
+
+    def __init__(self, keep: int = 20):
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+        self.keep = keep
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        del self.messages[: -self.keep]
+
+
+@contextlib.contextmanager
+def _quiet_export() -> Iterator[list[str]]:
+    """Capture MLflow's trace export messages (debug and up) for the block; yields the last ones."""
+    handler = _Captured()
+    loggers = [logging.getLogger(name) for name in EXPORT_LOGGERS]
+    saved = [(logger.level, logger.propagate) for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        for logger, (level, propagate) in zip(loggers, saved, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+def _log_trace(
+    run: RunRef, record: ResultRecord, tools: list[dict[str, Any]], verdict: TrialVerdict | None = None
+) -> None:
     plan = plan_trace(record.trace)
     origin_ns = time.time_ns() - int(plan.end_s * 1e9)
     tags = {
@@ -352,12 +588,13 @@ def _log_trace(run: RunRef, record: ResultRecord, tools: list[dict[str, Any]]) -
         tags=tags,
         metadata={"mlflow.sourceRun": run.run_id},
     )
-    for child in plan.children:
-        _emit(child, root, origin_ns, tools)
+    turns = [_emit(child, root, origin_ns, tools) for child in plan.children]
+    if verdict is not None:
+        _assess(root, turns, verdict)
     _end(root, plan, origin_ns)
 
 
-def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any]]) -> None:
+def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any]]) -> Any:
     span = mlflow.start_span_no_context(
         plan.name,
         span_type=plan.span_type,
@@ -371,6 +608,74 @@ def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any
     for child in plan.children:
         _emit(child, span, origin_ns, tools)
     _end(span, plan, origin_ns)
+    return span
+
+
+def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
+    """Attach the verdict to the trace before its root ends, so the export writes it with the trace.
+
+    Trace level: ``passed`` (bool feedback, the reason as rationale) and ``expected_calls`` (an
+    expectation: what each turn should have done). Each turn's span: ``turn_correct`` (bool
+    feedback, ``expected X, got Y: reason``). Text is masked. The trace's state stays the
+    execution's (OK unless the trial errored); pass/fail lives in the assessments.
+    """
+    from mlflow.entities import AssessmentSource, Expectation, Feedback
+    from mlflow.tracing.trace_manager import InMemoryTraceManager
+
+    source, trace_id = AssessmentSource(source_type="CODE", source_id=ASSESSOR), root.trace_id
+    items: list[Any] = [
+        Feedback(
+            name="passed",
+            value=verdict.passed,
+            rationale=redact_text(verdict.reason),
+            source=source,
+            trace_id=trace_id,
+        ),
+        Expectation(
+            name="expected_calls",
+            value=[redact_text(f"turn {t.index}: {t.expected}") for t in verdict.turns] or ["(no turns)"],
+            source=source,
+            trace_id=trace_id,
+        ),
+    ]
+    for turn in verdict.turns:
+        span = turns[turn.index] if turn.index < len(turns) else root
+        items.append(
+            Feedback(
+                name="turn_correct",
+                value=turn.correct,
+                rationale=redact_text(f"turn {turn.index}: {turn.rationale}"),
+                source=source,
+                trace_id=trace_id,
+                span_id=span.span_id,
+            )
+        )
+    with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
+        if trace is not None:
+            trace.info.assessments.extend(items)
+
+
+def trace_assessments(run: RunRef) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """The run's traces' assessments as plain dicts (name, value, rationale, span id, kind)."""
+    found = retry_locked(
+        mlflow.search_traces, locations=[run.experiment_id], run_id=run.run_id, return_type="list",
+        include_spans=False,
+    )  # fmt: skip
+    return {
+        (t.info.tags["lab.scenario_id"], int(t.info.tags["lab.trial"])): [
+            {
+                "name": a.name,
+                "kind": "feedback" if a.feedback is not None else "expectation",
+                "value": a.feedback.value if a.feedback is not None else a.expectation.value,
+                "rationale": a.rationale,
+                "span_id": a.span_id,
+                "source": a.source.source_id,
+            }
+            for a in t.info.assessments
+        ]
+        for t in found
+        if "lab.scenario_id" in t.info.tags
+    }
 
 
 def _end(span: Any, plan: SpanPlan, origin_ns: int) -> None:
@@ -432,3 +737,151 @@ def latest_run(model: str, split: str, kind: str = "suite") -> RunRef | None:
     order = ["attributes.start_time DESC"]
     found = retry_locked(mlc.search_runs, experiments, query, order_by=order, max_results=1)
     return find_run(found[0].info.run_id) if found else None
+
+
+# --------------------------------------------------------------------------- what a person reads
+
+
+def log_eval_dataset(run: RunRef, name: str, sha256: str, records: list[dict[str, Any]]) -> str:
+    """Link the suite to the run as an MLflow evaluation dataset; returns the dataset's id.
+
+    The dataset ``name`` tagged ``lab.suite_sha256`` is reused when the run's experiment already
+    has it (a suite's content is created once per experiment); otherwise it is created with
+    ``records`` (``inputs``/``expectations``/``tags`` dicts, masked). The run lists it under
+    Datasets (context ``eval``). Runs that only log files (``log_dataset``) are not touched.
+    """
+    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.genai.datasets import EvaluationDataset
+
+    mlc = client()
+    found = retry_locked(
+        mlc.search_datasets, experiment_ids=[run.experiment_id], filter_string=f"name = '{name}'"
+    )
+    same = [d for d in found if (d.tags or {}).get("lab.suite_sha256") == sha256]
+    if same:
+        dataset = EvaluationDataset(same[0])
+    else:
+        tags = {"lab.suite_sha256": sha256, "lab.kind": "suite"}
+        dataset = EvaluationDataset(retry_locked(mlc.create_dataset, name, [run.experiment_id], tags))
+        retry_locked(dataset.merge_records, redact(records))
+    inputs = [DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", "eval")])]
+    retry_locked(mlc.log_inputs, run.run_id, datasets=inputs)
+    return dataset.dataset_id
+
+
+def run_datasets(run_id: str) -> list[dict[str, str]]:
+    """The datasets a run lists as inputs: name, digest, source type and context."""
+    run = retry_locked(client().get_run, run_id)
+    return [
+        {
+            "name": d.dataset.name,
+            "digest": d.dataset.digest,
+            "source_type": d.dataset.source_type,
+            "source": d.dataset.source,
+            "context": next((t.value for t in d.tags if t.key == "mlflow.data.context"), ""),
+        }
+        for d in run.inputs.dataset_inputs
+    ]
+
+
+def dataset_records(dataset_id: str) -> list[dict[str, Any]]:
+    """An evaluation dataset's records: inputs, expectations and tags."""
+    dataset = retry_locked(client().get_dataset, dataset_id)
+    return [{"inputs": r.inputs, "expectations": r.expectations, "tags": r.tags} for r in dataset.records]
+
+
+def log_prompt(run_id: str, name: str, text: str, tags: dict[str, str] | None = None) -> int:
+    """Link the prompt ``name`` with ``text`` to the run; returns the version the run used.
+
+    A new version is registered only when no version of ``name`` has this (masked) text. The run
+    gets the tags ``lab.prompt`` (name) and ``lab.prompt_version`` and MLflow's own link (its
+    Prompts section). Nothing is registered for an empty text.
+    """
+    mlc, template = client(), redact_text(text)
+    known = []
+    if retry_locked(mlc.get_prompt, name) is not None:
+        known = [v for v in retry_locked(mlc.search_prompt_versions, name, 1000) if v.template == template]
+    if known:
+        version = min(known, key=lambda v: int(v.version))
+    else:
+        version = retry_locked(
+            mlc.register_prompt,
+            name,
+            template,
+            commit_message="lab: a run used this text",
+            tags=redact(tags or {}),
+        )
+    retry_locked(mlc.link_prompt_version_to_run, run_id, version)
+    set_tags(run_id, {"lab.prompt": name, "lab.prompt_version": str(version.version)})
+    return int(version.version)
+
+
+def prompt_text(name: str, version: int) -> str:
+    """The template of one registered prompt version."""
+    return retry_locked(client().get_prompt_version, name, version).template
+
+
+def log_adapter_model(run_id: str, name: str, folder: Path, params: dict[str, Any]) -> str:
+    """Record a tuned adapter as an MLflow LoggedModel produced by the run; returns its model id.
+
+    The model is external (not an MLflow-format model): its params (masked) and its small text
+    files (``*.json``, ``*.md``: the adapter config, the tune summary) are on it; the weights stay
+    once, in the run's ``adapter/`` artifacts, which the tag ``lab.weights`` names. The run lists
+    the model among its outputs.
+    """
+    from mlflow.entities import LoggedModelOutput, LoggedModelStatus
+
+    mlc, run = client(), find_run(run_id)
+    tags = {"mlflow.model.isExternal": "true", "lab.kind": "lora-adapter"}
+    tags |= {"lab.weights": f"runs:/{run_id}/adapter", "lab.adapter": redact_text(str(folder))}
+    model = retry_locked(
+        mlc.create_logged_model,
+        run.experiment_id,
+        name=name,
+        source_run_id=run_id,
+        tags=tags,
+        params={k: redact_text(str(v))[:6000] for k, v in params.items()},
+        model_type="lora-adapter",
+    )
+    with tempfile.TemporaryDirectory() as copy:
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix in (".json", ".md"):
+                (Path(copy) / path.name).write_text(redact_text(path.read_text(encoding="utf-8")))
+        retry_locked(mlc.log_model_artifacts, model.model_id, copy)
+    retry_locked(mlc.finalize_logged_model, model.model_id, LoggedModelStatus.READY)
+    retry_locked(mlc.log_outputs, run_id, [LoggedModelOutput(model.model_id, 0)])
+    return model.model_id
+
+
+def run_models(run_id: str) -> list[dict[str, Any]]:
+    """The LoggedModels a run produced: id, name, status, source run and params."""
+    mlc = client()
+    run = retry_locked(mlc.get_run, run_id)
+    models = [retry_locked(mlc.get_logged_model, o.model_id) for o in run.outputs.model_outputs]
+    return [
+        {"model_id": m.model_id, "name": m.name, "status": str(m.status), "source_run_id": m.source_run_id,
+         "params": dict(m.params), "artifacts": [f.path for f in mlc.list_logged_model_artifacts(m.model_id)]}
+        for m in models
+    ]  # fmt: skip
+
+
+def ui_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of ``ui_command``: the caller's, with MLflow's job-execution workers off.
+
+    Browsing a local store needs no job runner (huey consumers and their workers, used for
+    server-side judges and scheduled scoring); ``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false`` keeps
+    the server to one web process.
+    """
+    env = dict(os.environ if environ is None else environ)
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    return env
+
+
+def running_runs(experiment: str, kind: str) -> list[RunRef]:
+    """The runs of ``experiment`` tagged ``lab.kind`` = ``kind`` whose status is still RUNNING."""
+    found = retry_locked(client().get_experiment_by_name, experiment)
+    if found is None:
+        return []
+    query = f"tags.`lab.kind` = '{kind}' and attributes.status = 'RUNNING'"
+    runs = retry_locked(client().search_runs, [found.experiment_id], query)
+    return [find_run(run.info.run_id) for run in runs]

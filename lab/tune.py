@@ -282,6 +282,8 @@ def _finish_run(run_id: str, summary: TuneSummary, out: Path) -> None:
     for path in sorted(out.iterdir()):
         if path.is_file():
             tracking.log_artifact(run_id, path, "adapter")
+    hyper = ("base", "rank", "alpha", "epochs", "lr", "batch_size", "seed", "examples", "precision")
+    tracking.log_adapter_model(run_id, out.name, out, {k: getattr(summary, k) for k in hyper})
     tracking.set_status(run_id, "FINISHED")
 
 

@@ -9,11 +9,14 @@ Stores are throwaway SQLite files under tmp_path; the repository's mlruns/ is ne
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from labcli import ROOT, Outcome, files_under, invoke, results_lines, run_count, run_lab, store_uri
+from labcli import LAB, ROOT, Outcome, files_under, invoke, results_lines, run_count, run_lab, store_uri
 from mlflow_store import fresh_store
 
 DEV = ROOT / "scenarios" / "dev.jsonl"
@@ -140,6 +143,139 @@ def test_very_long_line(store: Path, tmp_path: Path) -> None:
     suite = suite_file(tmp_path, "long.jsonl", lines(GOOD, huge))
     assert_bad_input(run_suite(suite), f"{suite}:2", "longer than")
     assert_nothing_ran(store)
+
+
+def good_text(old: str, new: str) -> str:
+    """The JSON line of a second scenario (dev-0001 under another id) with one spot of its text
+    replaced: how to write what ``json.dumps`` never writes (a key twice, NaN, deep nesting)."""
+    text = json.dumps(second())
+    assert text.count(old) == 1, old
+    return json.dumps(GOOD) + "\n" + text.replace(old, new) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('"split": "dev"', '"split": "test", "split": "dev"', "split"),
+        ('"arguments": {"customer_id"', '"arguments": {"customer_id": "C-1", "customer_id"', "customer_id"),
+        ('{"id": "C-7068"', '{"id": "C-1", "id": "C-7068"', "id"),
+    ],
+    ids=["scenario", "gold_arguments", "fixture"],
+)
+def test_a_key_twice_in_one_object(store: Path, tmp_path: Path, old: str, new: str, key: str) -> None:
+    suite = suite_file(tmp_path, "twice.jsonl", good_text(old, new))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "bad json", f"'{key}' appears twice")
+    assert_nothing_ran(store)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "word"),
+    [
+        ('"country": "NL"}}]', '"country": "NL"}, "store_credit": NaN}]', "nan"),
+        ('"unit_price": 35.0', '"unit_price": Infinity', "infinity"),
+        ('"shipping_fee": 4.99}, {"id": "A-7426"', '"shipping_fee": -Infinity}, {"id": "A-7426"',
+         "-infinity"),
+        ('"amount": 84.99', '"amount": 1e999', "too large"),
+    ],
+    ids=["nan", "infinity", "minus_infinity", "overflowing_float"],
+)
+def test_not_a_number_in_the_fixture(store: Path, tmp_path: Path, old: str, new: str, word: str) -> None:
+    suite = suite_file(tmp_path, "nan.jsonl", good_text(old, new))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "bad json", word)
+    assert_nothing_ran(store)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ('"intent"', '"deep": ' + "[" * 5000 + "]" * 5000 + ', "intent"', ("nested deeper",)),
+        ('"customer_id": "C-7068"}', '"customer_id": "C-7068", "x": ' + "[" * 65 + "]" * 65 + "}",
+         ("nested",)),
+        ('"quantity": 1,', '"quantity": ' + "7" * 5000 + ",", ("digits",)),
+    ],
+    ids=["5000_levels", "65_levels_in_gold_arguments", "5000_digits"],
+)
+def test_json_too_deep_or_too_long_a_number(
+    store: Path, tmp_path: Path, old: str, new: str, words: tuple[str, ...]
+) -> None:
+    suite = suite_file(tmp_path, "deep.jsonl", good_text(old, new))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "bad json", *words)
+    assert_nothing_ran(store)
+
+
+def test_an_invalid_fixture_names_the_field(store: Path, tmp_path: Path) -> None:
+    suite = suite_file(tmp_path, "fixture.jsonl", good_text('"2026-08-24"', '"2026-02-30"'))
+    reason = assert_bad_input(run_suite(suite), f"{suite}:2", "not a valid fixture")
+    assert reason.startswith("db: not a valid fixture: orders.1.placed_on: ")
+    assert reason.endswith("day value is outside expected range")
+    assert_nothing_ran(store)
+
+
+def test_a_fixture_breaking_a_database_rule_names_the_rule(store: Path, tmp_path: Path) -> None:
+    suite = suite_file(tmp_path, "fixture.jsonl", good_text('"customer_id": "C-7068", "status": "delivered"',
+                                                            '"customer_id": "C-0001", "status": "delivered"'))
+    reason = assert_bad_input(run_suite(suite), f"{suite}:2", "not a valid fixture")
+    assert reason == "db: not a valid fixture: orders: unknown customer_id C-0001"
+    assert_nothing_ran(store)
+
+
+def test_a_scenario_with_too_many_turns(store: Path, tmp_path: Path) -> None:
+    from lab.scenarios import MAX_TURNS
+
+    turns = [{"user": f"thanks {i}", "expect": {"kind": "no_call"}} for i in range(MAX_TURNS + 1)]
+    suite = suite_file(tmp_path, "long.jsonl", lines(GOOD, second(turns=turns)))
+    assert_bad_input(run_suite(suite), f"{suite}:2", f"{MAX_TURNS + 1} turns", f"at most {MAX_TURNS}")
+    assert_nothing_ran(store)
+
+
+def test_a_turn_expecting_too_many_calls(store: Path, tmp_path: Path) -> None:
+    from lab.scenarios import MAX_CALLS
+
+    bad = json.loads(json.dumps(second()))
+    bad["turns"][1]["expect"]["calls"] *= MAX_CALLS + 1
+    suite = suite_file(tmp_path, "wide.jsonl", lines(GOOD, bad))
+    assert_bad_input(run_suite(suite), f"{suite}:2", "turn 2", f"at most {MAX_CALLS}")
+    assert_nothing_ran(store)
+
+
+def validate(path: Path) -> Outcome:
+    return invoke("scenarios", "validate", str(path))
+
+
+@pytest.mark.parametrize("command", [run_suite, validate], ids=["run", "validate"])
+def test_a_directory_as_the_suite(store: Path, tmp_path: Path, command) -> None:
+    folder = tmp_path / "a_folder.jsonl"
+    folder.mkdir()
+    assert_bad_input(command(folder), str(folder), "cannot read", "directory")
+    assert_nothing_ran(store)
+
+
+NO_READ_OVERRIDE = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                    "--bounding-set=-dac_override,-dac_read_search"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["scenarios", "validate"], ["run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite"]],
+    ids=["validate", "run"],
+)
+def test_an_unreadable_suite(tmp_path: Path, args: list[str]) -> None:
+    """A file without read permission. Root reads it anyway, so as root the command runs without
+    the capabilities that let it (``setpriv``); without setpriv the test is skipped."""
+    suite = suite_file(tmp_path, "locked.jsonl", lines(GOOD))
+    suite.chmod(0)
+    env = {"MLFLOW_TRACKING_URI": store_uri(tmp_path / "store")}
+    if os.geteuid() != 0:
+        outcome = run_lab(*args, str(suite), env=env)
+    elif shutil.which("setpriv"):
+        full = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **env}
+        done = subprocess.run([*NO_READ_OVERRIDE, str(LAB), *args, str(suite)], cwd=ROOT, env=full,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        outcome = Outcome(done.returncode, done.stdout, done.stderr)
+    else:
+        pytest.skip("running as root, which reads a chmod 000 file, and no setpriv to drop that")
+    assert_bad_input(outcome, str(suite), "cannot read", "permission denied")
+    assert not (tmp_path / "store").exists()
 
 
 # --------------------------------------------------------------------------- arguments

@@ -178,7 +178,7 @@ def test_compare_logs_a_comparison_run_referencing_both(store):
     assert run.tags["lab.baseline_run"] == b and run.tags["lab.candidate_run"] == c
     assert run.experiment == "suite-x" and run.status == "FINISHED"
     assert {"comparison.json", "report.md", "categories.png"} <= set(tracking.artifacts(run.run_id))
-    assert run.metrics["mcnemar_p"] == pytest.approx(result.mcnemar_p)
+    assert run.metrics["call_accuracy_mcnemar_p"] == pytest.approx(result.mcnemar_p)
 
 
 def test_compare_refuses_runs_on_different_suites(store):

@@ -253,7 +253,7 @@ def test_chaos_climbs_every_rung_below_the_target(suites, store) -> None:
     assert set(payload) >= {"runs", "best", "plateau", "decision", "reason"}
     assert [r["run_id"] for r in payload["runs"]] == [r.run_id for r in result.rungs]
     metrics = tracking.find_run(result.parent_run_id).metrics
-    assert metrics["instructed_call_accuracy"] == pytest.approx(result.rungs[1].call_accuracy)
+    assert metrics["instructed/call_accuracy"] == pytest.approx(result.rungs[1].call_accuracy)
 
 
 def test_the_workflow_rung_shows_what_its_checks_stopped(suites, store) -> None:

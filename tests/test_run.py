@@ -156,11 +156,23 @@ def test_two_runs_write_into_one_store_at_once(tmp_path, monkeypatch) -> None:
 def test_resume_must_agree_with_the_stored_run(tmp_path, monkeypatch) -> None:
     fresh_store(tmp_path, monkeypatch)
     summary = run_suite(RunConfig(model="scripted/oracle", strategy="zero_shot", suite=DEV, limit=2))
+    tracking.set_status(summary.run_id, "KILLED")  # as if Ctrl-C came while it was being logged
     with pytest.raises(BadInput) as error:
         run_suite(RunConfig(model="scripted/chaos", resume=summary.run_id))
     assert error.value.where == "--resume" and "model" in error.value.reason
     again = run_suite(RunConfig(resume=summary.run_id))  # nothing left to run: same results
     assert [r.scored for r in again.records] == [r.scored for r in summary.records]
+
+
+def test_resume_of_a_finished_run_is_refused_and_leaves_it_as_it_was(tmp_path, monkeypatch) -> None:
+    fresh_store(tmp_path, monkeypatch)
+    summary = run_suite(RunConfig(model="scripted/oracle", strategy="zero_shot", suite=DEV, limit=2))
+    before = tracking.find_run(summary.run_id)
+    with pytest.raises(BadInput) as error:
+        run_suite(RunConfig(resume=summary.run_id))
+    assert error.value.where == "--resume" and "finished" in error.value.reason
+    after = tracking.find_run(summary.run_id)
+    assert (after.status, repr(after.metrics)) == (before.status, repr(before.metrics))  # repr: nan == nan
 
 
 def test_results_log_survives_a_torn_line_and_ignores_repeats(tmp_path) -> None:
@@ -191,3 +203,21 @@ def run_records() -> list[ResultRecord]:
         trace = Trace(scenario_id=scenario.id, model="m", strategy="s", messages=[], turns=[], latency_s=0.1)
         out.append(ResultRecord(scored=score_scenario(scenario, trace, catalog), trace=trace))
     return out
+
+
+def test_processes_started_at_once_create_one_new_store(tmp_path) -> None:
+    """Three processes open a store that does not exist yet: it is created and migrated once."""
+    code = "from lab import tracking; tracking.start_run('first', {'who': 'me'})"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'new' / 'mlflow.db'}",
+        "PYTHONPATH": str(ROOT),
+    }
+    processes = [
+        subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    errors = [process.communicate(timeout=300)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], errors

@@ -7,8 +7,11 @@ kind of bad scenario file rejected with its line number.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
+import threading
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +19,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from labcli import invoke
+from mlflow_store import fresh_store
 from pack_seeds import FEW, SEEDS
 from typer.testing import CliRunner
 
@@ -25,7 +30,7 @@ from lab.families import SPLITS
 from lab.generate import generate, generate_split
 from lab.io import write_jsonl_atomic
 from lab.phrasing import REGISTERS, render, until_phrase
-from lab.scenarios import load_scenarios, stats, suite_sha256, validate_file
+from lab.scenarios import MAX_DEPTH, load_scenarios, load_suite, stats, suite_sha256, validate_file
 from lab.types import CATEGORIES, Scenario
 from tools.shop import CATALOG, DOMAIN
 
@@ -238,6 +243,105 @@ def test_wrong_types_are_rejected(packs, tmp_path: Path) -> None:
     row["turns"][0]["expect"]["ordered"] = "sometimes"
     with pytest.raises(BadInput, match="turns.0.expect.ordered"):
         load_scenarios(write_lines(tmp_path / "s.jsonl", [row]))
+
+
+TOO_DEEP = f"bad JSON: nested deeper than {MAX_DEPTH} levels"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"id": "a", "id": "b"}', "bad JSON: key 'id' appears twice in one object"),
+        ('{"id": "a", "db": {"x": {"k": 1, "k": 1}}}', "bad JSON: key 'k' appears twice in one object"),
+        ('{"id": NaN}', "bad JSON: NaN is not a JSON number"),
+        ('{"id": [1, -Infinity]}', "bad JSON: -Infinity is not a JSON number"),
+        ('{"id": -1e400}', "bad JSON: -1e400 is too large for a number"),
+        ('{"id": ' + "9" * 101 + "}", "bad JSON: an integer of more than 100 digits"),
+        ('{"id": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}", TOO_DEEP),
+        ('{"id": ' + '{"a": ' * 3000 + "1" + "}" * 3001, TOO_DEEP),
+    ],
+)
+def test_json_that_python_accepts_and_a_scenario_file_refuses(tmp_path: Path, text: str, reason: str) -> None:
+    path = write_lines(tmp_path / "s.jsonl", [text])
+    with pytest.raises(BadInput) as caught:
+        load_scenarios(path)
+    assert caught.value.where == f"{path}:1" and caught.value.reason == reason
+    assert validate_file(path, CATALOG) == [f"{path}:1: {reason}"]
+
+
+def test_json_nested_to_the_limit_is_read(packs, tmp_path: Path) -> None:
+    row = good(packs)
+    nest: object = "x"
+    for _ in range(MAX_DEPTH - 3):  # the scenario, its turns list, a turn: three levels above
+        nest = [nest]
+    row["turns"][0]["user_note"] = nest
+    path = write_lines(tmp_path / "s.jsonl", [row])
+    with pytest.raises(BadInput, match="user_note: Extra inputs"):  # past the JSON checks
+        load_scenarios(path)
+
+
+def test_a_suite_is_read_once_so_a_fifo_works(packs, tmp_path: Path) -> None:
+    """A named pipe can be read only once: the suite and its sha256 come from that one read."""
+    data = "".join(json.dumps(good(packs, i)) + "\n" for i in range(3)).encode()
+    fifo = tmp_path / "suite.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as handle:
+            handle.write(data)
+
+    loaded: list = []
+    writer = threading.Thread(target=write, daemon=True)
+    reader = threading.Thread(target=lambda: loaded.append(load_suite(fifo, CATALOG)), daemon=True)
+    writer.start()
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "load_suite hung on the FIFO"
+    suite = loaded[0]
+    assert [s.id for s in suite.scenarios] == [good(packs, i)["id"] for i in range(3)]
+    assert suite.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_lab_run_on_a_fifo_finishes(packs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lab run --suite FIFO --limit 1`: the run reads the pipe once and records the sha256 of all of it."""
+    fresh_store(tmp_path / "store", monkeypatch)
+    data = "".join(json.dumps(good(packs, i)) + "\n" for i in range(3)).encode()
+    fifo = tmp_path / "suite.fifo"
+    os.mkfifo(fifo)
+    args = ("run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", f"{fifo}", "--limit=1")
+    outcomes: list = []
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data), daemon=True)
+    runner = threading.Thread(target=lambda: outcomes.append(invoke(*args, "--json")), daemon=True)
+    writer.start()
+    runner.start()
+    runner.join(timeout=120)
+    assert not runner.is_alive(), "lab run hung on the FIFO"
+    assert outcomes[0].code == 0, outcomes[0]
+    summary = json.loads(outcomes[0].out)
+    assert summary["scenarios"] == 1 and summary["suite_sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_limit_parses_only_the_first_scenarios_and_hashes_the_whole_file(packs, tmp_path: Path) -> None:
+    content = [good(packs, 0), "", good(packs, 1), "{not json", good(packs, 0)]
+    path = write_lines(tmp_path / "s.jsonl", content)
+    suite = load_suite(path, CATALOG, limit=2)
+    assert [s.id for s in suite.scenarios] == [good(packs, 0)["id"], good(packs, 1)["id"]]
+    assert suite.sha256 == suite_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(BadInput, match="bad JSON"):
+        load_suite(path, CATALOG, limit=3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(blanks=st.lists(st.sampled_from(["", " ", "\t"]), max_size=4), count=st.integers(1, 4),
+       limit=st.one_of(st.none(), st.integers(1, 5)))  # fmt: skip
+def test_the_suite_hash_is_of_every_byte_whatever_the_limit(
+    packs, tmp_path_factory: pytest.TempPathFactory, blanks: list[str], count: int, limit: int | None
+) -> None:
+    content = [*blanks, *(good(packs, i) for i in range(count))]
+    path = write_lines(tmp_path_factory.mktemp("h") / "s.jsonl", content)
+    suite = load_suite(path, CATALOG, limit)
+    assert suite.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert len(suite.scenarios) == min(count, limit or count)
 
 
 # --------------------------------------------------------------------------- CLI and stats

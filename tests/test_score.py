@@ -9,16 +9,27 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict
 from schema_strategies import from_schema
 from shop_fixture import sample_fixture
 
 from lab.agent import AgentSettings, run_scenario
+from lab.catalog import Catalog
 from lab.metrics import METRIC_NAMES, metrics
 from lab.models import scripted
 from lab.models.gateway import RetryPolicy
 from lab.models.oracle import Answer
 from lab.scenarios import load_scenarios
-from lab.score import asks_for, assign_ordered, assign_unordered, mentions, same_value, score_scenario, words
+from lab.score import (
+    asks_for,
+    assign_ordered,
+    assign_unordered,
+    gold_replay,
+    mentions,
+    same_value,
+    score_scenario,
+    words,
+)
 from lab.strategies import ask_for, clarifying_question, make_strategy
 from lab.types import Clarify, MadeCall, Scenario, ScoredScenario, Trace, TurnTrace
 from tools.shop import CATALOG, DOMAIN
@@ -538,3 +549,62 @@ def test_a_text_call_sent_back_counts_as_a_blocked_malformed_output() -> None:
     assert not turn.workflow_clarified
     m = metrics([runs["workflow"]])
     assert m["malformed_rate"] == 0.0 and m["blocked_malformed_rate"] == 1.0
+
+
+# --------------------------------------------------------------------------- gold replay cost
+
+
+class TallyDb(BaseModel):
+    """A real, tiny database for a one-tool catalog: a counter the tool adds to."""
+
+    model_config = ConfigDict(extra="forbid")
+    total: int = 0
+
+    @classmethod
+    def from_fixture(cls, fixture: dict) -> TallyDb:
+        return cls.model_validate(fixture)
+
+    def copy(self) -> TallyDb:  # type: ignore[override]
+        return self.model_copy(deep=True)
+
+    def state_hash(self) -> str:
+        return str(self.total)
+
+
+def tally_catalog(runs: list[int]) -> Catalog:
+    """A catalog of one tool, ``add_one``, that notes in ``runs`` every time it runs."""
+
+    def add_one(db: TallyDb) -> dict:
+        """Add one to the total."""
+        db.total += 1
+        runs.append(db.total)
+        return {"total": db.total}
+
+    def peek(db: TallyDb) -> dict:
+        """The total so far."""
+        return {"total": db.total}
+
+    # A read-only tool makes the replay keep the state before each turn (which reads compare on).
+    return Catalog("tally", [add_one, peek], TallyDb, read_only=["peek"])
+
+
+def test_gold_replay_runs_each_gold_call_once() -> None:
+    runs: list[int] = []
+    turns = 50
+    s = Scenario.model_validate({
+        "id": "tally", "split": "dev", "family": "f", "category": "multi_turn", "intent": "add_one", "db": {},
+        "turns": [{"user": "add", "expect": {"kind": "calls", "calls": [call("add_one")]}}] * turns,
+    })  # fmt: skip
+    gold = gold_replay(s, tally_catalog(runs))
+    assert len(runs) == turns  # not one replay of every earlier call per turn
+    assert [db.total for db in gold.turn_dbs] == list(range(turns)) and gold.state_hash == str(turns)
+
+
+def test_gold_replay_keeps_the_database_before_each_turn() -> None:
+    for s in SCENARIOS:
+        gold, done = gold_replay(s, CATALOG), 0
+        calls = [c for turn in s.turns for c in turn.expect.calls]
+        for turn, db in zip(s.turns, gold.turn_dbs, strict=True):
+            assert db.state_hash() == CATALOG.replay(s.db, calls[:done])[0].state_hash()
+            done += len(turn.expect.calls)
+        assert gold.state_hash == CATALOG.replay(s.db, calls)[0].state_hash()

@@ -29,7 +29,20 @@ OPENAI_KEY = "sk-test-SECRET123abcDEF456ghiJKL789"
 ANTHROPIC_KEY = "sk-ant-test-SECRET987zyxWVU654"
 HF_TOKEN = "hf_testSECRET24680acegikmoqsuwy"
 DB_PASSWORD = "plain-S3CR3T-pass-2468"  # no known key shape: only its variable's name says it is secret
-SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, HF_TOKEN, DB_PASSWORD)
+ADMIN_PASSWORD = 'hunter2"Quo\\te-p\u00e4ssw\u00f6rd'  # JSON escapes it: \", \\ and \u00e4 or raw
+BEARER = "dGVzdDpTRUNSRVQrLz0+abc/x9Kz+QW=="  # base64, pasted after "Bearer"; no variable holds it
+MODEL_KEY = "sk-model-SECRET-in-the-model-string-42"  # openai/gpt-fake?api_key=...
+SECRETS = (OPENAI_KEY, ANTHROPIC_KEY, HF_TOKEN, DB_PASSWORD, BEARER, MODEL_KEY)
+
+
+def json_forms(secret: str) -> set[str]:
+    """``secret`` as JSON text holds it: raw, escaped once or twice, with or without ensure_ascii."""
+    once = {json.dumps(secret, ensure_ascii=a)[1:-1] for a in (True, False)}
+    return {secret} | once | {json.dumps(form, ensure_ascii=a)[1:-1] for form in once for a in (True, False)}
+
+
+LEAK_TEXTS = sorted({form for secret in (*SECRETS, ADMIN_PASSWORD) for form in json_forms(secret)})
+LEAKS = [text.encode() for text in LEAK_TEXTS]
 TRAIN = ROOT / "scenarios" / "train.jsonl"
 
 
@@ -84,10 +97,20 @@ def completion(message: dict) -> dict:
 
 
 def leaky_suite(folder: Path) -> Path:
-    """The first three train scenarios; in the first, the customer pastes every secret."""
-    scenarios = [json.loads(line) for line in TRAIN.read_text(encoding="utf-8").splitlines()[:3]]
+    """The first three train scenarios and a policy search; in the first, the customer pastes
+    every secret, and the search's query (so its tool call's arguments and the tool's result)
+    holds the password that JSON escapes."""
+    lines = TRAIN.read_text(encoding="utf-8").splitlines()
+    scenarios = [json.loads(line) for line in lines[:3]]
     turn = scenarios[0]["turns"][0]
-    turn["user"] += f" My keys: {OPENAI_KEY} {ANTHROPIC_KEY} {HF_TOKEN}, password {DB_PASSWORD}."
+    turn["user"] += (
+        f" My keys: {OPENAI_KEY} {ANTHROPIC_KEY} {HF_TOKEN}, password {DB_PASSWORD},"
+        f" admin {ADMIN_PASSWORD}, header Authorization: Bearer {BEARER}."
+    )
+    search = json.loads(lines[8])  # train-0009: one search_policies call
+    assert search["turns"][0]["expect"]["calls"][0]["name"] == "search_policies"
+    search["turns"][0]["expect"]["calls"][0]["arguments"]["query"] += f" {ADMIN_PASSWORD}"
+    scenarios.append(search)
     path = folder / "train.jsonl"
     path.write_text("".join(json.dumps(s) + "\n" for s in scenarios), encoding="utf-8")
     return path
@@ -110,7 +133,8 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     suite = leaky_suite(folder)
     prompt = folder / "prompt.txt"
     prompt.write_text(f"You are a shop agent. Internal key {HF_TOKEN}, db password {DB_PASSWORD}.\n")
-    run = ("run", "--strategy", "zero_shot", "--suite", str(suite), "--retry-delay", "0")
+    # one trial at a time: the echoing model's first request, and only that one, gets the 401
+    run = ("run", "--strategy", "zero_shot", "--suite", str(suite), "--retry-delay", "0", "--concurrency=1")
     with pytest.MonkeyPatch.context() as mp:
         fresh_store(folder / "store", mp)
         for name, value in (
@@ -118,6 +142,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):
             ("ANTHROPIC_API_KEY", ANTHROPIC_KEY),
             ("HF_TOKEN", HF_TOKEN),
             ("SHOP_DB_PASSWORD", DB_PASSWORD),
+            ("SHOP_ADMIN_PASSWORD", ADMIN_PASSWORD),
             ("OPENAI_BASE_URL", base),
             ("OPENAI_API_BASE", base),
         ):
@@ -125,7 +150,8 @@ def store(tmp_path_factory: pytest.TempPathFactory):
         EchoingModel.keys_seen.clear()
         scripted = lab_json(*run, "--model", "scripted/oracle", "--system-prompt", str(prompt))
         export = ("export", "--run", scripted["run_id"], "--out", str(folder / "export"), "--from-passing")
-        hosted = lab_json(*run, "--model", "openai/gpt-fake", "--limit", "2", "--retries", "0")
+        hosted_model = f"openai/gpt-fake?api_key={MODEL_KEY}"
+        hosted = lab_json(*run, "--model", hosted_model, "--limit", "2", "--retries", "0")
         ids = {
             "scripted": scripted["run_id"],
             "export": lab_json(*export)["export_run_id"],
@@ -145,15 +171,17 @@ def test_the_secrets_had_every_chance_to_leak(store) -> None:
     assert "AuthenticationError" in error and "Incorrect API key provided" in error  # the echo came back
     assert any(call.name == "search_policies" for r in hosted for t in r.trace.turns for call in t.calls)
     assert len(files_under(folder / "artifacts")) >= 10
+    scripted = tracking.load_results(ids["scripted"])
+    queries = [c.arguments.get("query", "") for r in scripted for t in r.trace.turns for c in t.calls]
+    assert any(MASK in query for query in queries)  # the escaping password reached a tool call
+    assert MASK in tracking.find_run(ids["hosted"]).tags["mlflow.runName"]  # the model string's key
 
 
 def test_no_byte_of_the_store_holds_a_secret(store) -> None:
     folder, _ = store
     files = files_under(folder)
     assert any(path.name == "mlflow.db" for path in files)
-    leaks = [
-        (str(path), secret) for path in files for secret in SECRETS if secret.encode() in path.read_bytes()
-    ]
+    leaks = [(str(path), leak) for path in files for leak in LEAKS if leak in path.read_bytes()]
     assert leaks == []
 
 
@@ -168,8 +196,11 @@ def test_the_export_on_disk_holds_no_secret(store) -> None:
     folder, _ = store
     files = files_under(folder.parent / "export")  # what would be trained on or uploaded
     assert {path.name for path in files} >= {"train.jsonl", "manifest.json"}
-    assert [(str(p), s) for p in files for s in SECRETS if s.encode() in p.read_bytes()] == []
-    assert any(MASK.encode() in path.read_bytes() for path in files)
+    assert [(str(p), leak) for p in files for leak in LEAKS if leak in p.read_bytes()] == []
+    for fmt in ("openai", "hf"):  # the pasted header, and the tool call's arguments and result
+        text = "".join(path.read_text(encoding="utf-8") for path in files if path.parent.name == fmt)
+        assert f"Authorization: {MASK}" in text
+        assert text.count(f"business days {MASK}") >= 2
 
 
 def span_texts(run_id: str) -> list[str]:
@@ -188,7 +219,7 @@ def test_keys_that_reach_traces_are_masked(store) -> None:
     hosted = span_texts(ids["hosted"])
     assert any(MASK in text and "search_policies" in text for text in hosted)  # the echoed tool call
     assert any(MASK in text and "your key is" in text for text in hosted)  # the echoed reply
-    assert not any(secret in text for secret in SECRETS for text in hosted + [scripted])
+    assert not any(leak in text for leak in LEAK_TEXTS for text in hosted + [scripted])
 
 
 def test_params_and_tags_hold_no_secret(store) -> None:
@@ -196,4 +227,5 @@ def test_params_and_tags_hold_no_secret(store) -> None:
     for run_id in ids.values():
         run = tracking.find_run(run_id)
         text = json.dumps([run.params, run.tags])
-        assert not any(secret in text for secret in SECRETS), run_id
+        assert not any(leak in text for leak in LEAK_TEXTS), run_id
+        assert MODEL_KEY not in run.tags["mlflow.runName"]

@@ -54,6 +54,7 @@ def on_server(server, tmp_path, monkeypatch):
     for key, value in FAST_FAIL.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # few_shot's examples, by their default path
     return server
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, emit
+from lab.cli.common import CONCURRENCY_OPTION, DOMAIN_OPTION, JSON_OPTION, emit
 from lab.pipeline_config import PipelineConfig
 
 DEFAULTS = PipelineConfig()
@@ -37,7 +37,7 @@ def pipeline_command(
         DEFAULTS.tuned_strategy, "--tuned-strategy", help="Strategy the tuned model runs with on test."
     ),
     out: Path = typer.Option(DEFAULTS.out, "--out", help="Folder for the export and adapter."),
-    concurrency: int = typer.Option(DEFAULTS.concurrency, "--concurrency", help="Trials run at once."),
+    concurrency: int = CONCURRENCY_OPTION,
     domain: str = DOMAIN_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:

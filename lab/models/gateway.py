@@ -5,23 +5,20 @@ providers (``local/...``, ``scripted/...``) all go through ``litellm.completion`
 validates the model string, retries transient failures (rate limits, timeouts, connection
 and server errors) with bounded exponential backoff, and flattens litellm's response into a
 small ``ModelReply``. It does not build prompts, parse text tool calls or run tools, and it
-never logs requests: API keys and secrets found in the environment are redacted from errors.
+never logs requests: API keys and secrets found in the environment are redacted from errors by
+the lab's one redactor (lab/redact.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from lab.errors import BadInput
-from lab.models import LAB_PROVIDERS, ensure_providers
-
-SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
-SECRET_SHAPE = re.compile(r"\b(sk|hf|ghp|xoxb)[-_][A-Za-z0-9_\-]{8,}")
+from lab.models import LAB_PROVIDERS, check_scripted_name, ensure_providers
+from lab.redact import redact_text
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class ModelError(Exception):
     """A model request failed for good: a non-transient error, or retries exhausted."""
 
     def __init__(self, model: str, message: str, attempts: int):
-        super().__init__(f"{model}: {message} (after {attempts} attempt{'s' * (attempts != 1)})")
+        super().__init__(f"{redact_text(model)}: {message} (after {attempts} attempt{'s' * (attempts != 1)})")
         self.model = model
         self.attempts = attempts
 
@@ -85,9 +82,7 @@ def check_model(model: str) -> str:
             "--model", f"{model!r} is not provider/name, e.g. openai/gpt-4o-mini or local/smollm2-135m"
         )
     if provider == "scripted":
-        from lab.models.scripted import check_name
-
-        check_name(name)
+        check_scripted_name(name)
     elif provider not in LAB_PROVIDERS and provider not in _litellm_providers():
         raise BadInput("--model", f"unknown provider {provider!r} in {model!r}")
     return provider
@@ -109,14 +104,6 @@ def _transient() -> tuple[type[Exception], ...]:
         litellm.InternalServerError,
         litellm.ServiceUnavailableError,
     )
-
-
-def redact(text: str) -> str:
-    """Remove secret-looking values (and any secret from the environment) from a message."""
-    for name, value in os.environ.items():
-        if SECRET_NAME.search(name) and len(value) >= 8:
-            text = text.replace(value, "***")
-    return SECRET_SHAPE.sub("***", text)
 
 
 def complete(
@@ -152,10 +139,10 @@ def complete(
             return _call(request, attempt + 1)
         except transient as exc:
             if attempt == retry.max_retries:
-                raise ModelError(model, redact(str(exc)), attempt + 1) from None
+                raise ModelError(model, redact_text(str(exc)), attempt + 1) from None
             time.sleep(retry.delay(attempt))
         except Exception as exc:  # noqa: BLE001 - every other failure is final, reported without secrets
-            raise ModelError(model, redact(f"{type(exc).__name__}: {exc}"), attempt + 1) from None
+            raise ModelError(model, redact_text(f"{type(exc).__name__}: {exc}"), attempt + 1) from None
     raise AssertionError("unreachable")
 
 
