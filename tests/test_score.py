@@ -327,7 +327,7 @@ def test_canonical_ids_defaults_numbers_and_free_text_compare_equal() -> None:
     s = SCENARIOS[6]
     turns = with_call(gold_turns(s), 0, 0, {"order_id": "a1003", "reason": "other"})
     turns = with_call(
-        turns, 1, 0, {"customer_id": "c1001", "subject": "  cancel SHIPPED order!", "priority": "high"}
+        turns, 1, 0, {"customer_id": "c1001", "subject": "  cancel SHIPPED-order.", "priority": "high"}
     )
     turns = with_call(
         turns, 1, 1, {"customer_id": "C-1001", "amount": 5.0, "reason": "Sorry for the trouble."}

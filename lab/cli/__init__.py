@@ -14,6 +14,7 @@ import typer
 from lab.cli import compare as _compare
 from lab.cli import curve as _curve
 from lab.cli import export as _export
+from lab.cli import importer as _importer
 from lab.cli import ladder as _ladder
 from lab.cli import pipeline as _pipeline
 from lab.cli import run as _run
@@ -30,6 +31,7 @@ app.add_typer(_tools.app, name="tools")
 app.add_typer(_strategies.app, name="strategies")
 app.add_typer(_scenarios.app, name="scenarios")
 app.add_typer(_server.app, name="team-server")
+app.add_typer(_importer.app, name="import")
 app.command("compare")(_compare.compare_command)
 app.command("tune")(_tune.tune_command)
 app.command("curve")(_curve.curve_command)

@@ -12,12 +12,13 @@ policy search: ``tools.shop.support``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import Field
 
 from lab.catalog import ToolError
+from lab.values import Day
 from tools.shop import lookup
 from tools.shop.db import Address, Database, OrderItem
 from tools.shop.types import (
@@ -270,7 +271,7 @@ def get_subscription(
     return {"customer_id": customer_id, "subscriptions": found}
 
 
-def pause_subscription(db: Database, subscription_id: SubscriptionId, until: date | None = None) -> dict:
+def pause_subscription(db: Database, subscription_id: SubscriptionId, until: Day | None = None) -> dict:
     """Pause a subscription until a date after today and at most 90 days ahead, or without a date for one
     monthly cycle (30 days); it resumes by itself.
 
