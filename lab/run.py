@@ -28,6 +28,7 @@ from lab.errors import BadInput
 from lab.graph import DEFAULT_TIMEOUT_S
 from lab.io import atomic_write_text
 from lab.metrics import confusion, proportions, tally
+from lab.models import promptform
 from lab.models.gateway import RetryPolicy, check_model
 from lab.provenance import run_params
 from lab.redact import redact
@@ -36,7 +37,7 @@ from lab.score import GoldReplay, gold_replay, score_scenario
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ResultRecord, Scenario, Trace
 
-RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
+RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt", "prompt")
 Progress = Callable[[int, int, float | None], None]
 
 
@@ -60,6 +61,7 @@ class RunConfig:
     parent_run_id: str | None = None
     settings: AgentSettings = field(default_factory=AgentSettings)
     tags: dict[str, str] = field(default_factory=dict)
+    prompt: str | None = None  # prompt form (lab.models.promptform); default: the adapter's, else full
 
 
 @dataclass
@@ -139,7 +141,10 @@ def resolve(config: RunConfig) -> RunConfig:
         if value is not None and value < 1:
             raise BadInput(option, f"must be at least 1, not {value}")
     check_model(config.model)
-    return replace(config, trials=config.trials or 1)
+    prompt = promptform.check_form(
+        config.prompt or promptform.adapter_form(config.model) or promptform.DEFAULT_FORM
+    )
+    return replace(config, trials=config.trials or 1, prompt=prompt)
 
 
 def _merge_stored(config: RunConfig, params: dict[str, str]) -> RunConfig:
@@ -173,8 +178,9 @@ def prepare(config: RunConfig) -> Plan:
     if not scenarios:
         raise BadInput(str(config.suite), "the suite has no scenarios")
     strategy = make_strategy(
-        config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file
-    )
+        config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file,
+        prompt=config.prompt or promptform.DEFAULT_FORM,
+    )  # fmt: skip
     if config.resume:
         run = tracking.find_run(config.resume, where="--resume")
         if run.params.get("suite_sha256") != sha:

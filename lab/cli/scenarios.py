@@ -21,6 +21,9 @@ app = typer.Typer(no_args_is_help=True, help="Scenario packs: generate, validate
 FILES_ARGUMENT = typer.Argument(..., readable=False, help="Scenario JSONL files.")
 SEED_OPTION = typer.Option(..., "--seed", help="Random seed; the same seed gives identical files.")
 OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.jsonl, test.jsonl to.")
+TRAIN_SIZE = typer.Option(
+    None, "--train-size", min=1, help="Train scenarios (default 540); dev and test are unchanged."
+)
 
 
 @app.command("generate")
@@ -28,10 +31,11 @@ def generate_command(
     seed: int = SEED_OPTION,
     out: Path = OUT_OPTION,
     domain: str = DOMAIN_OPTION,
+    train_size: int | None = TRAIN_SIZE,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Generate the train/dev/test scenario packs into OUT/{train,dev,test}.jsonl."""
-    packs = generate(seed, load_domain(domain))
+    packs = generate(seed, load_domain(domain), train_size)
     files = {}
     for split in SPLITS:
         path = out / f"{split}.jsonl"
