@@ -129,7 +129,8 @@ def train(
     ``precision`` is ``bf16`` (forward pass under bfloat16 autocast; on this project's AVX512-BF16
     CPU the bench's 116 steps took 1,013 s against 1,102 s in float32) or ``fp32``.
     ``on_step(step, steps, loss)`` is called after every optimizer step; when ``stop()`` is true
-    before a step, training ends there (a time budget's guard: the steps left are not run).
+    before a step after the first, training ends there (a time budget's guard: the steps left are
+    not run).
 
     Returns:
         The loss of every optimizer step.
@@ -143,7 +144,7 @@ def train(
     losses: list[float] = []
     device_type = _device(model).split(":")[0]
     for batch in (batch for batches in plan for batch in batches):
-        if stop is not None and stop():
+        if stop is not None and losses and stop():
             break
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             loss, _ = batch_loss(model, prefixes[batch["prefix"]], batch)
