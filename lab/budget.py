@@ -68,14 +68,17 @@ def plan_seconds(model: StepModel, batch_tokens: Sequence[int], epochs: int) -> 
     return epochs * sum(model.seconds(tokens) for tokens in batch_tokens)
 
 
-def probe_batches(batches: Sequence[dict], count: int = 3) -> list[dict]:
-    """A short warm-up batch, then ``count`` batches spread over the sizes (smallest to largest
-    padded tokens) to time: the first step of a process is slow, so it is timed but not kept."""
+PROBE_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def probe_batches(batches: Sequence[dict], quantiles: Sequence[float] = PROBE_QUANTILES) -> list[dict]:
+    """A short warm-up batch, then the batches at these quantiles of padded tokens, to time: the
+    first step of a process is slow, so it is timed but not kept; the largest batches are left out
+    (the step model extrapolates to them) because timing them costs the most."""
     ordered = sorted(batches, key=lambda b: len(b["input_ids"]) * len(b["input_ids"][0]))
     if len(ordered) <= 1:
         return ordered * 2
-    picks = [ordered[round(i * (len(ordered) - 1) / max(1, count - 1))] for i in range(count)]
-    return [ordered[0], *picks]
+    return [ordered[0], *(ordered[round(q * (len(ordered) - 1))] for q in quantiles)]
 
 
 def fit_rows(available: int, seconds_for: Callable[[int], float], budget_s: float) -> int:
