@@ -28,6 +28,7 @@ from lab.errors import BadInput
 from lab.examples import Example
 from lab.graph import AgentSettings, Run
 from lab.io import folder_in_place, process_alive
+from lab.models import promptform
 from lab.redact import redact
 from lab.scenarios import load_scenarios, suite_sha256
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
@@ -155,6 +156,7 @@ def export_run(
     from_passing: bool = False,
     seed: int = 0,
     domain_spec: str | None = None,
+    prompt: str = promptform.DEFAULT_FORM,
 ) -> ExportSummary:
     """Export a train-split run as fine-tuning data in both formats, with a manifest.
 
@@ -165,11 +167,15 @@ def export_run(
         from_passing: distillation: examples from correct turns only (a strong model's run).
         seed: seeds the sample of correct turns and the train/val family split.
         domain_spec: the domain (``--domain``); it must be the run's (default: the run's).
+        prompt: the prompt form (``lab.models.promptform``) of the rows' system prompt and catalog;
+            recorded in the manifest, so ``lab tune`` renders the rows in it and the adapter
+            remembers it for ``lab run``.
 
     Raises:
         BadInput: a bad option, an unknown or non-train run, or an example that breaks a format.
     """
     check_options(include_passing, from_passing)
+    promptform.check_form(prompt)
     out = Path(out_dir)
     check_out_dir(out)
     source = load_source(run_id)
@@ -179,10 +185,10 @@ def export_run(
     if asked.name != domain.name:
         raise BadInput("--domain", f"run {run_id} ran on domain {domain.name}, not {asked.name}")
     catalog = domain.catalog
-    prompt = source.system_prompt or None
     strategy = make_strategy(
-        source.strategy, domain, system_prompt_file=prompt, train_file=source.train_file
-    )
+        source.strategy, domain, system_prompt_file=source.system_prompt or None,
+        train_file=source.train_file, prompt=prompt,
+    )  # fmt: skip
     turns, failing, passing = dataset.select_turns(source.records, include_passing, from_passing, seed)
     candidates = dataset.build_examples(source.scenarios, catalog, agent_system(strategy, catalog), turns)
     examples = dataset.deduplicate(candidates)
@@ -194,7 +200,7 @@ def export_run(
     rows = {fmt: {split: rendered[split][fmt] for split in splits} for fmt in dataset.FORMATS}
     manifest = build_manifest(
         source, examples, splits, (failing, passing, len(candidates)), include_passing, from_passing, seed
-    )
+    ).model_copy(update={"prompt": prompt})
     return publish(source, out, rows, manifest, examples)
 
 
@@ -273,6 +279,7 @@ def log_export(
         "mode": manifest.mode,
         "include_passing": manifest.include_passing,
         "seed": manifest.seed,
+        "prompt": manifest.prompt,
     }
     run = tracking.start_run(
         experiment,

@@ -30,6 +30,7 @@ from lab.errors import BadInput, StoreError
 from lab.io import atomic_write_text
 from lab.lazy import lazy_module
 from lab.metrics import confusion, proportions, tally
+from lab.models import promptform
 from lab.models.gateway import RetryPolicy, check_model
 from lab.provenance import run_params
 from lab.redact import redact
@@ -42,7 +43,7 @@ from lab.types import ResultRecord, Scenario, Trace
 figures = lazy_module("lab.figures")
 tracking = lazy_module("lab.tracking")
 
-RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
+RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt", "prompt")
 Progress = Callable[[int, int, float | None], None]
 
 
@@ -74,6 +75,7 @@ class RunConfig:
     parent_run_id: str | None = None
     settings: AgentSettings = field(default_factory=AgentSettings)
     tags: dict[str, str] = field(default_factory=dict)
+    prompt: str | None = None  # prompt form (lab.models.promptform); default: the adapter's, else full
 
 
 @dataclass
@@ -169,7 +171,10 @@ def resolve(config: RunConfig) -> RunConfig:
         if value is not None and value < 1:
             raise BadInput(option, f"must be at least 1, not {value}")
     check_model(config.model)
-    return replace(config, trials=config.trials or 1)
+    prompt = promptform.check_form(
+        config.prompt or promptform.adapter_form(config.model) or promptform.DEFAULT_FORM
+    )
+    return replace(config, trials=config.trials or 1, prompt=prompt)
 
 
 def _merge_stored(config: RunConfig, params: dict[str, str]) -> RunConfig:
@@ -203,8 +208,9 @@ def prepare(config: RunConfig) -> Plan:
     if not scenarios:
         raise BadInput(str(config.suite), "the suite has no scenarios")
     strategy = make_strategy(
-        config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file
-    )
+        config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file,
+        prompt=config.prompt or promptform.DEFAULT_FORM,
+    )  # fmt: skip
     if config.resume:
         run = tracking.find_run(config.resume, where="--resume")
         if run.params.get("suite_sha256") != sha:

@@ -17,7 +17,10 @@ A ``Strategy`` is a system prompt plus two workflow switches read by ``lab.agent
   that takes what the customer just gave (``lab.grounding``, ``lab.models.guide``).
 
 The instruction texts and the clarify words are the domain's (``lab.domain.Domain``). A user's own
-system prompt file replaces the instruction text of any strategy. This module builds prompts; it
+system prompt file replaces the instruction text of any strategy. Any strategy can run with a
+short prompt (``prompt``, a form of ``lab.models.promptform``): with ``names`` or ``none`` its
+instruction text is the domain's one-line instruction and the local model sees the catalog as
+names only, or not at all (for a tuned model, which has learned the tools). This module builds prompts; it
 does not call models or run the graph.
 """
 
@@ -31,6 +34,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from lab.errors import BadInput
+from lab.models import promptform
 from lab.models.toolformat import render_calls
 from lab.score import mentions
 from lab.types import CATEGORIES, Clarify, Expect, Scenario
@@ -61,6 +65,7 @@ class Strategy:
         check_calls: validate each proposed call against the catalog before it runs.
         max_retries: how often per turn the model may fix rejected calls (``check_calls`` only).
         field_words: the domain's words for arguments its clarifying questions name.
+        prompt: the prompt form (``lab.models.promptform``) the catalog is rendered in.
     """
 
     name: str
@@ -68,6 +73,7 @@ class Strategy:
     check_calls: bool = False
     max_retries: int = 0
     field_words: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    prompt: str = promptform.DEFAULT_FORM
 
 
 def list_strategies() -> dict[str, str]:
@@ -89,6 +95,7 @@ def make_strategy(
     train_file: Path | str = DEFAULT_TRAIN,
     k: int = len(CATEGORIES),
     max_retries: int = 2,
+    prompt: str = promptform.DEFAULT_FORM,
 ) -> Strategy:
     """Build a strategy by name.
 
@@ -100,22 +107,28 @@ def make_strategy(
         train_file: scenarios to draw few-shot examples from; every one must be in the train split.
         k: number of few-shot examples (default: one per category).
         max_retries: retries of rejected calls per turn for ``workflow``.
+        prompt: the prompt form; ``names`` and ``none`` use the domain's one-line instruction.
 
     Raises:
-        BadInput: unknown name (``--strategy``), unreadable prompt file, or non-train examples.
+        BadInput: unknown name (``--strategy``) or prompt form (``--prompt``), unreadable prompt
+            file, or non-train examples.
     """
     check_name(name)
-    base = domain.zero_shot_prompt if name == "zero_shot" else domain.instructed_prompt
+    promptform.check_form(prompt)
+    short = name == "zero_shot" or prompt != promptform.DEFAULT_FORM
+    base = domain.zero_shot_prompt if short else domain.instructed_prompt
     if system_prompt_file is not None:
         base = read_system_prompt(system_prompt_file)
     words = domain.field_words
     if name == "few_shot":
         examples = pick_examples(load_train(train_file, domain.name), k)
-        prompt = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
-        return Strategy(name, prompt, field_words=words)
+        text = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
+        return Strategy(name, text, field_words=words, prompt=prompt)
     if name == "workflow":
-        return Strategy(name, base, check_calls=True, max_retries=max_retries, field_words=words)
-    return Strategy(name, base, field_words=words)
+        return Strategy(
+            name, base, check_calls=True, max_retries=max_retries, field_words=words, prompt=prompt
+        )
+    return Strategy(name, base, field_words=words, prompt=prompt)
 
 
 def read_system_prompt(path: Path | str) -> str:

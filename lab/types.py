@@ -266,6 +266,9 @@ class ExportManifest(Contract):
     source_run: str
     model: str
     strategy: str = Field(description="the strategy whose system prompt the examples use")
+    prompt: str = Field(
+        default="full", description="the prompt form (lab.models.promptform) the rows are rendered in"
+    )
     suite: str
     suite_sha256: str
     split: Literal["train"] = "train"

@@ -12,7 +12,9 @@ from lab.cli.common import CONCURRENCY_OPTION, DOMAIN_OPTION, JSON_OPTION, LIMIT
 DATA = typer.Option(..., "--data", help="A `lab export` folder.")
 BASE = typer.Option("local/smollm2-135m", "--base", help="Local base model (local/NAME).")
 SUITE = typer.Option(..., "--suite", help="Scenarios to evaluate each tuned model on (the test split).")
-SIZES = typer.Option("25,50,100,200", "--sizes", help="Comma-separated numbers of training examples.")
+SIZES = typer.Option(
+    "300,1000,3000", "--sizes", help="Comma-separated numbers of training examples (beyond the export: all)."
+)
 OUT = typer.Option(..., "--out", help="Folder for the adapters and curve.{json,md,png}.")
 STRATEGY = typer.Option(None, "--strategy", help="Strategy at evaluation (default: the export's).")
 WITH_BASE = typer.Option(False, "--with-base", help="Also run the untuned base model (0 examples).")

@@ -49,6 +49,9 @@ RESUME = typer.Option(
 SYSTEM_PROMPT = typer.Option(
     None, "--system-prompt", help="File whose text replaces the strategy's instructions."
 )
+PROMPT = typer.Option(
+    None, "--prompt", help="Prompt form: full, names or none (default: the adapter's, else full)."
+)
 RETRIES = typer.Option(3, "--retries", min=0, help="Retries of a rate-limited or timed-out model request.")
 RETRY_DELAY = typer.Option(
     0.5, "--retry-delay", min=0.0, help="Seconds before the first retry; doubles each time."
@@ -66,6 +69,7 @@ def run_command(
     experiment: str | None = EXPERIMENT,
     resume: str | None = RESUME,
     system_prompt: Path | None = SYSTEM_PROMPT,
+    prompt: str | None = PROMPT,
     retries: int = RETRIES,
     retry_delay: float = RETRY_DELAY,
     timeout: float = TIMEOUT_OPTION,
@@ -91,6 +95,7 @@ def run_command(
         experiment=experiment,
         resume=resume,
         system_prompt=system_prompt,
+        prompt=prompt,
         settings=settings_for(retries, retry_delay, timeout),
         domain=domain,
     )

@@ -20,6 +20,9 @@ FILES_ARGUMENT = typer.Argument(..., readable=False, help="Scenario JSONL files.
 SEED_OPTION = typer.Option(..., "--seed", help="Random seed; the same seed gives identical files.")
 SHOWN_ERRORS = 10  # per file, in the text output
 OUT_OPTION = typer.Option(..., "--out", help="Folder to write train.jsonl, dev.jsonl, test.jsonl to.")
+TRAIN_SIZE = typer.Option(
+    None, "--train-size", min=1, help="Train scenarios (default 540); dev and test are unchanged."
+)
 
 
 @app.command("generate")
@@ -27,6 +30,7 @@ def generate_command(
     seed: int = SEED_OPTION,
     out: Path = OUT_OPTION,
     domain: str = DOMAIN_OPTION,
+    train_size: int | None = TRAIN_SIZE,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Generate the train/dev/test scenario packs into OUT/{train,dev,test}.jsonl."""
@@ -34,7 +38,7 @@ def generate_command(
     from lab.generate import generate
     from lab.io import write_jsonl_atomic
 
-    packs = generate(seed, load_domain(domain))
+    packs = generate(seed, load_domain(domain), train_size)
     files = {}
     for split in SPLITS:
         path = out / f"{split}.jsonl"
