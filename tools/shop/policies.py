@@ -39,8 +39,8 @@ DEFAULT_POLICIES: list[dict[str, str]] = [
              "pending. Changing the default address on the customer's profile does not change orders that "
              "were already placed."},
     {"id": "subscriptions", "title": "Subscriptions",
-     "text": "A subscription can be paused for up to 90 days; it resumes automatically on the chosen date, or "
-             "after one monthly cycle (30 days) when no date is chosen. "
+     "text": "A subscription can be paused for up to 90 days; it resumes automatically on the chosen date, "
+             "or after one monthly cycle (30 days) when no date is chosen. "
              "Cancelling a subscription stops future deliveries and cannot be undone; it does not cancel "
              "orders that were already placed."},
     {"id": "warranty", "title": "Warranty",
