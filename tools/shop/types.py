@@ -28,15 +28,15 @@ def _id_canonicaliser(prefix: str, word: str) -> Callable[[Any], Any]:
     """Build a validator turning "#a-4417", "A4417", "order 4417", "4417", "s77" into "A-4417", "S-77".
 
     Unambiguous forms only: the prefix with a dash and any body ("a-9x1" -> "A-9X1"); the prefix
-    right before a body that starts with a digit ("a4417"), or a space and 4 to 6 digits ("a 4417",
-    not "it's 170"); the word or a hash before digits
+    right before two digits or more ("a4417", "s77"; not the postcode "S4 7AB"), or a space and 4 to
+    6 digits ("a 4417", not "it's 170"); the word or a hash before digits
     ("order 4417", "#4417", "subscription #77"); bare digits only when there are 4 to 6 of them (a
     shorter number is more likely a quantity, a longer one a phone). Anything else passes unchanged.
     """
     lead = rf"\s*(?:{word}\s*)?#?\s*"
     shapes = (
         re.compile(rf"{lead}{prefix}\s*-\s*({_BODY})\s*", re.IGNORECASE),
-        re.compile(rf"{lead}{prefix}([0-9][A-Z0-9]*(?:-[A-Z0-9]+)*)\s*", re.IGNORECASE),
+        re.compile(rf"{lead}{prefix}([0-9]{{2,}}(?:-[A-Z0-9]+)*)\s*", re.IGNORECASE),
         re.compile(rf"{lead}{prefix}\s+([0-9]{{4,6}})\s*", re.IGNORECASE),
         re.compile(rf"\s*(?:{word}\s*#?|#)\s*([0-9]+)\s*", re.IGNORECASE),
         re.compile(r"\s*([0-9]{4,6})\s*"),
