@@ -67,8 +67,18 @@ def slot_names(template: str) -> set[str]:
 
 
 def _typo(literals: list[str], rng: random.Random) -> list[str]:
-    """One typo (swap, drop or double a letter) in one word of four letters or more."""
-    words = [(i, m) for i, lit in enumerate(literals) for m in re.finditer(r"[A-Za-z]{4,}", lit)]
+    """One typo (swap, drop or double a letter) in one word of four letters or more.
+
+    A word right before a slot or a number keeps its spelling: misspelt, "then 500" would read
+    "thn 500", which looks like a product code; a customer's own typos are not what the gold
+    answers of a generated scenario can know about.
+    """
+    words = [
+        (i, m)
+        for i, lit in enumerate(literals)
+        for m in re.finditer(r"[A-Za-z]{4,}", lit)
+        if not (re.match(r"\s*\d", lit[m.end() :]) or (i < len(literals) - 1 and not lit[m.end() :].strip()))
+    ]
     if not words:
         return literals
     i, match = rng.choice(words)
