@@ -692,13 +692,15 @@ def trace_assessments(run: RunRef) -> dict[tuple[str, int], list[dict[str, Any]]
 
 
 def run_traces(run: RunRef) -> list[dict[str, Any]]:
-    """The run's traces as plain dicts: tags and spans (name, type, parent, inputs, outputs)."""
+    """The run's traces as plain dicts: state, tags, metadata and spans (name, type, parent,
+    inputs, outputs, status, times, attributes)."""
     found = retry_locked(
         mlflow.search_traces, locations=[run.experiment_id], run_id=run.run_id, return_type="list"
     )
     return [
         {
             "trace_id": t.info.trace_id,
+            "state": t.info.state.value,
             "tags": dict(t.info.tags),
             "metadata": dict(t.info.trace_metadata),
             "spans": [
@@ -712,6 +714,7 @@ def run_traces(run: RunRef) -> list[dict[str, Any]]:
                     "status": s.status.status_code.value,
                     "start_ns": s.start_time_ns,
                     "end_ns": s.end_time_ns,
+                    "attributes": s.attributes,
                 }
                 for s in t.data.spans
             ],
