@@ -4,14 +4,14 @@ The store is ``sqlite:///mlruns/mlflow.db`` (artifacts next to it, under ``artif
 ``MLFLOW_TRACKING_URI`` names another (a team server). Every write is retried with backoff
 while SQLite reports "database is locked", so several processes can share one store. Values
 pass through lab.redact before they reach MLflow. Traces are built after the fact from the
-lab's Trace records (lab.spans plans them) and linked to their run, in batches small enough
-for MLflow's export queue, and counted back; each carries the lab's verdict (lab.explain words it)
-as assessments. What a person reads next to a run also lands here: the suite as an evaluation
-dataset, the system prompt's version in the prompt registry, a tuned adapter as a LoggedModel. A
-store that cannot be written or reached (a full disk, a read-only folder, a server that does not
-answer) raises ``StoreError`` naming it. A new SQLite store is created and migrated under a file
-lock beside it, so processes started at once do not race. This module does not score, run
-scenarios or draw figures.
+lab's Trace records (lab.spans plans them) as MLflow entities, linked to their run and written to
+the store directly (not through MLflow's tracer and its background export queue), then counted
+back; each carries the lab's verdict (lab.explain words it) as assessments. What a person reads
+next to a run also lands here: the suite as an evaluation dataset, the system prompt's version in
+the prompt registry, a tuned adapter as a LoggedModel. A store that cannot be written or reached
+(a full disk, a read-only folder, a server that does not answer) raises ``StoreError`` naming it.
+A new SQLite store is created and migrated under a file lock beside it, so processes started at
+once do not race. This module does not score, run scenarios or draw figures.
 """
 
 from __future__ import annotations
