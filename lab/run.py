@@ -2,11 +2,12 @@
 
 ``run_suite`` opens (or, with ``resume``, reopens) an MLflow run, runs the trials on a thread
 pool of ``concurrency`` workers, scores each trial as soon as it finishes and appends it to the
-run's results log (flushed and fsynced), so a killed run loses at most the trial in flight and a
-resumed run skips what is done. At the end the results, read back from the log in suite order,
-are summarised and logged: metrics, the per-scenario table, failures, figures, the results log
-and one trace per trial. A run that cannot write its log or its store (a full disk, a read-only
-folder, traces the store did not keep) ends FAILED with a ``StoreError`` that says how to resume it.
+run's results log (written at once, fsynced once per group of trials that ended together), so a
+killed run loses at most the trial in flight and a resumed run skips what is done. At the end the
+results, read back from the log in suite order, are summarised and logged: metrics, the
+per-scenario table, failures, figures, the results log and one trace per trial. A run that cannot
+write its log or its store (a full disk, a read-only folder, traces the store did not keep) ends
+FAILED with a ``StoreError`` that says how to resume it.
 This module does not score calls itself nor import MLflow.
 """
 
@@ -17,9 +18,10 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
 from lab import report, results
@@ -240,11 +242,14 @@ def execute(plan: Plan, on_progress: Progress | None = None) -> list[ResultRecor
     total, matched, scored_calls = len(plan.scenarios) * trials, 0, 0
     finished = total - len(jobs)
     pool = ThreadPoolExecutor(max_workers=plan.config.concurrency, thread_name_prefix="trial")
+    ended: SimpleQueue[Future[ResultRecord]] = SimpleQueue()
     try:
-        futures = [pool.submit(run_trial, plan, scenario, trial) for scenario, trial in jobs]
-        for future in as_completed(futures):
-            record = future.result()
-            results.append(path, ResultRecord.model_validate(redact(record.model_dump(mode="json"))))
+        for scenario, trial in jobs:
+            pool.submit(run_trial, plan, scenario, trial).add_done_callback(ended.put)
+        for _ in range(len(jobs)):
+            record = ended.get().result()
+            masked = ResultRecord.model_validate(redact(record.model_dump(mode="json")))
+            results.append(path, masked, sync=ended.empty())  # trials ended meanwhile share one fsync
             num, den = proportions(tally([record.scored]))["call_accuracy"]
             matched, scored_calls, finished = matched + num, scored_calls + den, finished + 1
             if on_progress:

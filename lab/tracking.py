@@ -4,14 +4,14 @@ The store is ``sqlite:///mlruns/mlflow.db`` (artifacts next to it, under ``artif
 ``MLFLOW_TRACKING_URI`` names another (a team server). Every write is retried with backoff
 while SQLite reports "database is locked", so several processes can share one store. Values
 pass through lab.redact before they reach MLflow. Traces are built after the fact from the
-lab's Trace records (lab.spans plans them) and linked to their run, in batches small enough
-for MLflow's export queue, and counted back; each carries the lab's verdict (lab.explain words it)
-as assessments. What a person reads next to a run also lands here: the suite as an evaluation
-dataset, the system prompt's version in the prompt registry, a tuned adapter as a LoggedModel. A
-store that cannot be written or reached (a full disk, a read-only folder, a server that does not
-answer) raises ``StoreError`` naming it. A new SQLite store is created and migrated under a file
-lock beside it, so processes started at once do not race. This module does not score, run
-scenarios or draw figures.
+lab's Trace records (lab.spans plans them) as MLflow entities, linked to their run and written to
+the store directly (not through MLflow's tracer and its background export queue), then counted
+back; each carries the lab's verdict (lab.explain words it) as assessments. What a person reads
+next to a run also lands here: the suite as an evaluation dataset, the system prompt's version in
+the prompt registry, a tuned adapter as a LoggedModel. A store that cannot be written or reached
+(a full disk, a read-only folder, a server that does not answer) raises ``StoreError`` naming it.
+A new SQLite store is created and migrated under a file lock beside it, so processes started at
+once do not race. This module does not score, run scenarios or draw figures.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import logging
 import os
 import random
@@ -32,10 +33,43 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import mlflow
-from mlflow.entities import Metric, Param, RunTag, SpanStatus, SpanStatusCode
+from mlflow.entities import (
+    AssessmentSource,
+    Expectation,
+    Feedback,
+    Metric,
+    Param,
+    RunTag,
+    Span,
+    SpanStatus,
+    SpanStatusCode,
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceLocation,
+    TraceState,
+)
 from mlflow.exceptions import MlflowException
-from mlflow.tracing import set_span_chat_tools
+from mlflow.tracing.constant import (
+    MAX_CHARS_IN_TRACE_INFO_METADATA,
+    TRUNCATION_SUFFIX,
+    SpanAttributeKey,
+    TraceMetadataKey,
+    TraceTagKey,
+)
+from mlflow.tracing.utils import (
+    add_size_stats_to_trace_metadata,
+    build_otel_context,
+    dump_span_attribute_value,
+    generate_mlflow_trace_id_from_otel_trace_id,
+)
+from mlflow.tracing.utils.default_log_level import default_log_level_for_span_type
 from mlflow.tracking import MlflowClient
+from mlflow.tracking._tracking_service.utils import _get_store
+from mlflow.types.chat import ChatTool
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from lab import results
 from lab.errors import BadInput, StoreError
@@ -62,8 +96,8 @@ os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
-EXPORT_LOGGERS = ("mlflow.tracing.export.mlflow_v3", "mlflow.tracing.export.async_export_queue")
-OTEL_SPAN_QUEUE = 2048  # the span queue of MLflow's batch span processor (not configurable)
+TRACES_PER_WRITE = 100  # traces whose spans go to the store in one log_spans call (one request)
+_ID_GENERATOR = RandomIdGenerator()  # OTel's trace and span ids, as MLflow's tracer makes them
 FULL_MARKERS = ("database or disk is full", "no space left on device")
 READ_ONLY_MARKERS = ("readonly database", "read-only file system", "unable to open database file")
 DOWN_MARKERS = ("connection refused", "max retries exceeded", "failed to establish a new connection")
@@ -426,39 +460,41 @@ def log_traces(
     run: RunRef,
     records: list[ResultRecord],
     tools: list[dict[str, Any]],
-    rounds: int = 3,
     verdicts: dict[tuple[str, int], TrialVerdict] | None = None,
 ) -> int:
     """Log one MLflow trace per record not yet completely traced in the run; returns how many it logged.
 
-    MLflow exports spans in the background through bounded queues that discard work when full,
-    and its export swallows store errors. So traces go out in batches that fit the queues
-    (``export_budget``), each flushed before the next; then the run's complete traces are counted
-    back, incomplete ones deleted, and the missing logged again, up to ``rounds`` times. MLflow's
-    export warnings are kept off stderr; the last one names the cause when traces stay missing.
-    With ``verdicts`` each trace carries the lab's verdict as assessments (see ``_assess``).
+    Traces are built from the lab's span plans as MLflow entities and written to the store in
+    this thread, ``TRACES_PER_WRITE`` at a time: each trace's info (tags, run link, assessments)
+    with ``start_trace`` in state IN_PROGRESS, then all their spans with one ``log_spans``, which
+    sets each trace's state from its root span in the same transaction. MLflow's tracer, span
+    processors and background export queue are not involved, so nothing is discarded or
+    swallowed: a store error is raised (``StoreError`` where ``store_failure`` recognises it), and
+    a trace whose spans were not written stays IN_PROGRESS, is not counted as complete, and is
+    deleted and written again by the next call (a resumed run). With ``verdicts`` each trace
+    carries the lab's verdict as assessments (see ``_assessments``).
 
     Raises:
-        StoreError: some trials still have no complete trace after the last round.
+        StoreError: the store cannot be written, or some trials still have no complete trace.
     """
-    tools = redact(tools)  # attached to every model span: the store gets nothing unmasked
-    budget, logged = export_budget(), 0
-    with _quiet_export() as errors:
-        for _ in range(rounds):
-            todo = _untraced(run, records)
-            if not todo:
-                return logged
-            drop_incomplete_traces(run)
-            for batch in _batches(todo, budget):
-                for record in batch:
-                    key = (record.trace.scenario_id, record.trace.trial)
-                    _log_trace(run, record, tools, (verdicts or {}).get(key))
-                mlflow.flush_trace_async_logging()
-            logged += len(todo)
-        missing = len(_untraced(run, records))
+    todo = _untraced(run, records)
+    if not todo:
+        return 0
+    drop_incomplete_traces(run)
+    tools_attribute, verdicts = _chat_tools_attribute(tools), verdicts or {}
+    store = _trace_store()
+    for start in range(0, len(todo), TRACES_PER_WRITE):
+        built = [
+            _trace_entities(run, r, tools_attribute, verdicts.get((r.trace.scenario_id, r.trace.trial)))
+            for r in todo[start : start + TRACES_PER_WRITE]
+        ]
+        for info, _ in built:
+            retry_locked(store.start_trace, info)
+        retry_locked(store.log_spans, run.experiment_id, [span for _, spans in built for span in spans])
+    missing = len(_untraced(run, records))
     if missing:
-        raise _traces_missing(run, missing, len(records), errors)
-    return logged
+        raise StoreError(run.run_id, f"{missing} of {len(records)} trials have no complete trace in the run")
+    return len(todo)
 
 
 def _untraced(run: RunRef, records: list[ResultRecord]) -> list[ResultRecord]:
@@ -466,58 +502,8 @@ def _untraced(run: RunRef, records: list[ResultRecord]) -> list[ResultRecord]:
     return [r for r in records if (r.trace.scenario_id, r.trace.trial) not in have]
 
 
-def _traces_missing(run: RunRef, missing: int, wanted: int, errors: list[str]) -> StoreError:
-    detail = f"{missing} of {wanted} trials have no complete trace in run {run.run_id}"
-    failure = store_failure(Exception(errors[-1])) if errors else None
-    if failure is not None:
-        return StoreError(failure.where, f"{failure.reason} ({detail})")
-    cause = f" (last export error: {errors[-1][:300]})" if errors else ""
-    return StoreError(run.run_id, detail + cause)
-
-
-def export_budget() -> int:
-    """How many export tasks one batch of traces may make: MLflow's async export queue size
-    (``MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE``) less two for the span processor's timed partial
-    exports, at most its span queue."""
-    from mlflow.environment_variables import MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE
-
-    return max(1, min(MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE.get() - 2, OTEL_SPAN_QUEUE))
-
-
-def _export_tasks(plan: SpanPlan) -> int:
-    """Export tasks a trace makes at most: one per batch of spans (one per span without MLflow's
-    batch span processor) and one for the trace."""
-    from mlflow.environment_variables import (
-        MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE,
-        MLFLOW_USE_BATCH_SPAN_PROCESSOR,
-    )
-
-    spans = _span_count(plan)
-    per_batch = max(1, MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE.get())
-    return (-(-spans // per_batch) if MLFLOW_USE_BATCH_SPAN_PROCESSOR.get() else spans) + 1
-
-
-def _span_count(plan: SpanPlan) -> int:
-    return 1 + sum(_span_count(child) for child in plan.children)
-
-
-def _batches(records: list[ResultRecord], budget: int) -> Iterator[list[ResultRecord]]:
-    """Consecutive batches whose export tasks fit ``budget``; a trace larger than it goes alone."""
-    batch: list[ResultRecord] = []
-    used = 0
-    for record in records:
-        cost = _export_tasks(plan_trace(record.trace))
-        if batch and used + cost > budget:
-            yield batch
-            batch, used = [], 0
-        batch.append(record)
-        used += cost
-    if batch:
-        yield batch
-
-
 def drop_incomplete_traces(run: RunRef) -> None:
-    """Delete the run's traces that an interrupted or failed export left incomplete (still in
+    """Delete the run's traces that an interrupted or failed write left incomplete (still in
     progress, or without the lab's tags), so that logging them again leaves one trace per trial."""
     found = retry_locked(
         mlflow.search_traces,
@@ -535,94 +521,124 @@ def drop_incomplete_traces(run: RunRef) -> None:
         retry_locked(client().delete_traces, run.experiment_id, trace_ids=stale[start : start + 100])
 
 
-class _Captured(logging.Handler):
-    """Keeps the last messages of MLflow's trace export loggers instead of printing them."""
-
-    def __init__(self, keep: int = 20):
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
-        self.keep = keep
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-        del self.messages[: -self.keep]
+def _trace_store() -> Any:
+    """The tracking store behind ``client()``: SQL for a SQLite (or database) URI, REST for a server."""
+    client()  # creates and migrates a new store first
+    return _get_store(tracking_uri())
 
 
-@contextlib.contextmanager
-def _quiet_export() -> Iterator[list[str]]:
-    """Capture MLflow's trace export messages (debug and up) for the block; yields the last ones."""
-    handler = _Captured()
-    loggers = [logging.getLogger(name) for name in EXPORT_LOGGERS]
-    saved = [(logger.level, logger.propagate) for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    try:
-        yield handler.messages
-    finally:
-        for logger, (level, propagate) in zip(loggers, saved, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
-            logger.propagate = propagate
+def _chat_tools_attribute(tools: list[dict[str, Any]]) -> str:
+    """The tools offered, masked, checked as MLflow chat tools and serialized once for every
+    model span (what ``mlflow.tracing.set_span_chat_tools`` stores)."""
+    masked = redact(tools)
+    for tool in masked:
+        ChatTool.model_validate(tool)
+    return dump_span_attribute_value(masked)
 
 
-def _log_trace(
-    run: RunRef, record: ResultRecord, tools: list[dict[str, Any]], verdict: TrialVerdict | None = None
-) -> None:
+@functools.cache
+def _environment_metadata() -> dict[str, str]:
+    """What MLflow's tracer records on every trace about where it ran (user, source, git) and the
+    trace schema version; resolved once per process, as the tracer does."""
+    from mlflow.tracing.constant import TRACE_SCHEMA_VERSION, TRACE_SCHEMA_VERSION_KEY
+    from mlflow.tracing.utils.environment import resolve_env_metadata
+
+    return {**resolve_env_metadata(), TRACE_SCHEMA_VERSION_KEY: str(TRACE_SCHEMA_VERSION)}
+
+
+def _trace_entities(
+    run: RunRef, record: ResultRecord, tools_attribute: str, verdict: TrialVerdict | None
+) -> tuple[Any, list[Any]]:
+    """A trial's trace as MLflow entities: its TraceInfo (state IN_PROGRESS until its spans are
+    written) and its spans, the plan's tree with the trial ending now. Every value is masked."""
     plan = plan_trace(record.trace)
     origin_ns = time.time_ns() - int(plan.end_s * 1e9)
-    tags = {
-        "lab.scenario_id": record.trace.scenario_id,
-        "lab.trial": str(record.trace.trial),
-        "lab.success": str(record.scored.success).lower(),
-        "lab.category": record.scored.category,
-    }
-    root = mlflow.start_span_no_context(
-        plan.name,
-        span_type=plan.span_type,
-        inputs=redact(plan.inputs),
-        attributes=redact(plan.attributes),
-        experiment_id=run.experiment_id,
-        start_time_ns=origin_ns,
-        tags=tags,
-        metadata={"mlflow.sourceRun": run.run_id},
+    otel_trace_id = _ID_GENERATOR.generate_trace_id()
+    trace_id = generate_mlflow_trace_id_from_otel_trace_id(otel_trace_id)
+    spans: list[Any] = []
+    _add_spans(plan, None, (otel_trace_id, trace_id, origin_ns, tools_attribute), spans)
+    root = spans[0]
+
+    def preview(value: Any) -> str:  # the root's serialized inputs or outputs, cut as the tracer cuts them
+        text, limit = dump_span_attribute_value(redact(value)), MAX_CHARS_IN_TRACE_INFO_METADATA
+        return text if len(text) <= limit else text[: limit - len(TRUNCATION_SUFFIX)] + TRUNCATION_SUFFIX
+
+    info = TraceInfo(
+        trace_id=trace_id,
+        trace_location=TraceLocation.from_experiment_id(run.experiment_id),
+        request_time=root.start_time_ns // 1_000_000,
+        execution_duration=(root.end_time_ns - root.start_time_ns) // 1_000_000,
+        state=TraceState.IN_PROGRESS,
+        trace_metadata={
+            **_environment_metadata(),
+            TraceMetadataKey.SOURCE_RUN: run.run_id,
+            TraceMetadataKey.INPUTS: preview(plan.inputs),
+            TraceMetadataKey.OUTPUTS: preview(plan.outputs),
+        },
+        tags={
+            TraceTagKey.TRACE_NAME: root.name,
+            "lab.scenario_id": record.trace.scenario_id,
+            "lab.trial": str(record.trace.trial),
+            "lab.success": str(record.scored.success).lower(),
+            "lab.category": record.scored.category,
+        },
     )
-    turns = [_emit(child, root, origin_ns, tools) for child in plan.children]
     if verdict is not None:
-        _assess(root, turns, verdict)
-    _end(root, plan, origin_ns)
+        turn_ids = [s.span_id for s in spans if s.parent_id == root.span_id and s.span_type == "CHAIN"]
+        info.assessments = _assessments(trace_id, root.span_id, turn_ids, verdict)
+    add_size_stats_to_trace_metadata(Trace(info=info, data=TraceData(spans=spans)))
+    return info, spans
 
 
-def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any]]) -> Any:
-    span = mlflow.start_span_no_context(
-        plan.name,
-        span_type=plan.span_type,
-        parent_span=parent,
-        inputs=redact(plan.inputs),
-        attributes=redact(plan.attributes),
-        start_time_ns=origin_ns + int(plan.start_s * 1e9),
+def _add_spans(plan: SpanPlan, parent: Any, trace: tuple[int, str, int, str], out: list[Any]) -> None:
+    """Append the span of ``plan`` (under ``parent``, an OTel span context or None) and its
+    descendants to ``out`` in tree order. ``trace``: the OTel trace id, the MLflow trace id, the
+    trial's start (ns) and the serialized chat tools. Attributes are stored as MLflow's tracer
+    stores them: every value JSON-encoded, with the span's type, inputs, outputs, log level and
+    trace id."""
+    otel_trace_id, trace_id, origin_ns, tools_attribute = trace
+    attributes = {key: dump_span_attribute_value(value) for key, value in redact(plan.attributes).items()}
+    attributes |= {
+        SpanAttributeKey.REQUEST_ID: dump_span_attribute_value(trace_id),
+        SpanAttributeKey.SPAN_TYPE: dump_span_attribute_value(plan.span_type),
+        SpanAttributeKey.INPUTS: dump_span_attribute_value(redact(plan.inputs)),
+        SpanAttributeKey.OUTPUTS: dump_span_attribute_value(redact(plan.outputs)),
+    }
+    attributes[SpanAttributeKey.LOG_LEVEL] = str(int(default_log_level_for_span_type(plan.span_type)))
+    if plan.span_type == "CHAT_MODEL":
+        attributes[SpanAttributeKey.CHAT_TOOLS] = tools_attribute
+    status = (
+        SpanStatus(SpanStatusCode.ERROR, redact_text(plan.error))
+        if plan.error
+        else SpanStatus(SpanStatusCode.OK)
     )
-    if plan.span_type == "CHAT_MODEL" and tools:
-        set_span_chat_tools(span, tools)
+    context = build_otel_context(otel_trace_id, _ID_GENERATOR.generate_span_id())
+    span = Span(
+        ReadableSpan(
+            name=plan.name,
+            context=context,
+            parent=parent,
+            resource=Resource.get_empty(),
+            attributes=attributes,
+            status=status.to_otel_status(),
+            start_time=origin_ns + int(plan.start_s * 1e9),
+            end_time=origin_ns + int(plan.end_s * 1e9),
+        )
+    )
+    out.append(span)
     for child in plan.children:
-        _emit(child, span, origin_ns, tools)
-    _end(span, plan, origin_ns)
-    return span
+        _add_spans(child, context, trace, out)
 
 
-def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
-    """Attach the verdict to the trace before its root ends, so the export writes it with the trace.
+def _assessments(trace_id: str, root_id: str, turn_ids: list[str], verdict: TrialVerdict) -> list[Any]:
+    """The verdict as assessments, written with the trace.
 
     Trace level: ``passed`` (bool feedback, the reason as rationale) and ``expected_calls`` (an
     expectation: what each turn should have done). Each turn's span: ``turn_correct`` (bool
     feedback, ``expected X, got Y: reason``). Text is masked. The trace's state stays the
     execution's (OK unless the trial errored); pass/fail lives in the assessments.
     """
-    from mlflow.entities import AssessmentSource, Expectation, Feedback
-    from mlflow.tracing.trace_manager import InMemoryTraceManager
-
-    source, trace_id = AssessmentSource(source_type="CODE", source_id=ASSESSOR), root.trace_id
+    source = AssessmentSource(source_type="CODE", source_id=ASSESSOR)
     items: list[Any] = [
         Feedback(
             name="passed",
@@ -639,7 +655,6 @@ def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
         ),
     ]
     for turn in verdict.turns:
-        span = turns[turn.index] if turn.index < len(turns) else root
         items.append(
             Feedback(
                 name="turn_correct",
@@ -647,12 +662,10 @@ def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
                 rationale=redact_text(f"turn {turn.index}: {turn.rationale}"),
                 source=source,
                 trace_id=trace_id,
-                span_id=span.span_id,
+                span_id=turn_ids[turn.index] if turn.index < len(turn_ids) else root_id,
             )
         )
-    with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
-        if trace is not None:
-            trace.info.assessments.extend(items)
+    return items
 
 
 def trace_assessments(run: RunRef) -> dict[tuple[str, int], list[dict[str, Any]]]:
@@ -678,19 +691,16 @@ def trace_assessments(run: RunRef) -> dict[tuple[str, int], list[dict[str, Any]]
     }
 
 
-def _end(span: Any, plan: SpanPlan, origin_ns: int) -> None:
-    status = SpanStatus(SpanStatusCode.ERROR, redact_text(plan.error)) if plan.error else "OK"
-    span.end(outputs=redact(plan.outputs), status=status, end_time_ns=origin_ns + int(plan.end_s * 1e9))
-
-
 def run_traces(run: RunRef) -> list[dict[str, Any]]:
-    """The run's traces as plain dicts: tags and spans (name, type, parent, inputs, outputs)."""
+    """The run's traces as plain dicts: state, tags, metadata and spans (name, type, parent,
+    inputs, outputs, status, times, attributes)."""
     found = retry_locked(
         mlflow.search_traces, locations=[run.experiment_id], run_id=run.run_id, return_type="list"
     )
     return [
         {
             "trace_id": t.info.trace_id,
+            "state": t.info.state.value,
             "tags": dict(t.info.tags),
             "metadata": dict(t.info.trace_metadata),
             "spans": [
@@ -704,6 +714,7 @@ def run_traces(run: RunRef) -> list[dict[str, Any]]:
                     "status": s.status.status_code.value,
                     "start_ns": s.start_time_ns,
                     "end_ns": s.end_time_ns,
+                    "attributes": s.attributes,
                 }
                 for s in t.data.spans
             ],

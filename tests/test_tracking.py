@@ -183,7 +183,12 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
         )
         run = tracking.find_run(summary.run_id)
         assert run.status == "FINISHED" and run.metrics["call_accuracy"] == 1.0
-        assert len(tracking.run_traces(run)) == 3
+        traces = tracking.run_traces(run)  # written over REST: StartTraceV3 and the OTLP endpoint
+        assert len(traces) == 3 and {t["state"] for t in traces} == {"OK"}
+        assert all(t["metadata"]["mlflow.sourceRun"] == run.run_id for t in traces)
+        assert all([s["type"] for s in t["spans"] if s["parent_id"] is None] == ["AGENT"] for t in traces)
+        assert all({"passed", "expected_calls"} <= {a["name"] for a in items}
+                   for items in tracking.trace_assessments(run).values())  # fmt: skip
         assert "scenarios.json" in tracking.artifacts(run.run_id)
         assert (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").exists()
         (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").unlink()  # now the artifact is the source
