@@ -11,7 +11,10 @@ from lab.cli.common import CONCURRENCY_OPTION, DOMAIN_OPTION, JSON_OPTION, LIMIT
 
 DATA = typer.Option(..., "--data", help="A `lab export` folder.")
 BASE = typer.Option("local/smollm2-135m", "--base", help="Local base model (local/NAME).")
-SUITE = typer.Option(..., "--suite", help="Scenarios to evaluate each tuned model on (the test split).")
+# readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
+SUITE = typer.Option(
+    ..., "--suite", readable=False, help="Scenarios to evaluate each tuned model on (the test split)."
+)
 SIZES = typer.Option(
     "300,1000,3000", "--sizes", help="Comma-separated numbers of training examples (beyond the export: all)."
 )

@@ -10,7 +10,8 @@ import typer
 from lab.cli.common import CONCURRENCY_OPTION, DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
 
 MODEL = typer.Option(..., "--model", help="litellm model string, e.g. local/smollm2-135m.")
-SUITE = typer.Option(..., "--suite", help="Scenario file (JSONL) every rung runs on.")
+# readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
+SUITE = typer.Option(..., "--suite", readable=False, help="Scenario file (JSONL) every rung runs on.")
 TARGET = typer.Option(..., "--target", help="call_accuracy that is good enough, in [0, 1].")
 EPSILON = typer.Option(0.02, "--epsilon", help="Smallest gain over the last two rungs that still counts.")
 TRIALS = typer.Option(1, "--trials", help="Trials per scenario.")
