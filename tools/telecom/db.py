@@ -13,14 +13,12 @@ out. This module holds no business rules.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import Counter
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from lab.fixturedb import FixtureDatabase, Record, unique
 from tools.telecom.help import DEFAULT_HELP
 from tools.telecom.types import (
     AccountId,
@@ -48,12 +46,6 @@ DEFAULT_PLANS: list[dict[str, object]] = [
     {"id": "DATA-50", "name": "Data-only 50 GB (tablets, routers)", "monthly_fee": 20.0, "data_gb": 50,
      "kind": "data_only"},
 ]  # fmt: skip
-
-
-class Record(BaseModel):
-    """Base of every database record: unknown fields are rejected."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Plan(Record):
@@ -128,9 +120,10 @@ class HelpArticle(Record):
     text: str
 
 
-class Database(Record):
+class Database(FixtureDatabase):
     """The whole operator. Build it with ``from_fixture``; tools mutate it in place."""
 
+    HASH_EXCLUDE: ClassVar[frozenset[str]] = frozenset({"help_articles"})
     now: datetime = datetime.fromisoformat(DEFAULT_NOW)
     plans: list[Plan] = Field(default_factory=lambda: [Plan.model_validate(p) for p in DEFAULT_PLANS])
     accounts: list[Account] = []
@@ -139,38 +132,15 @@ class Database(Record):
     disputes: list[Dispute] = []
     help_articles: list[HelpArticle] = Field(default_factory=lambda: [HelpArticle(**a) for a in DEFAULT_HELP])
 
-    @classmethod
-    def from_fixture(cls, fixture: dict) -> Database:
-        """Build a database from a fixture dict; raises pydantic.ValidationError when it is invalid."""
-        return cls.model_validate(fixture)
-
-    def copy(self) -> Database:  # type: ignore[override]
-        """An independent deep copy."""
-        return self.model_copy(deep=True)
-
-    def today(self) -> date:
-        """The database clock's date."""
-        return self.now.date()
-
-    def state_hash(self) -> str:
-        """sha256 of the canonical JSON of the changeable state; top-level record order is ignored."""
-        state = self.model_dump(mode="json", exclude={"help_articles"})
-        canonical = {
-            key: sorted(json.dumps(v, sort_keys=True) for v in value) if isinstance(value, list) else value
-            for key, value in state.items()
-        }
-        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return hashlib.sha256(text.encode()).hexdigest()
-
     @model_validator(mode="after")
     def _check_integrity(self) -> Database:
-        _unique("plans", [p.id for p in self.plans])
-        _unique("accounts", [a.id for a in self.accounts])
-        _unique("lines", [line.number for a in self.accounts for line in a.lines])
-        _unique("bills", [b.id for b in self.bills])
-        _unique("charges", [c.id for b in self.bills for c in b.charges])
-        _unique("roaming_passes", [p.id for p in self.roaming_passes])
-        _unique("disputes", [d.id for d in self.disputes])
+        unique("plans", [p.id for p in self.plans])
+        unique("accounts", [a.id for a in self.accounts])
+        unique("lines", [line.number for a in self.accounts for line in a.lines])
+        unique("bills", [b.id for b in self.bills])
+        unique("charges", [c.id for b in self.bills for c in b.charges])
+        unique("roaming_passes", [p.id for p in self.roaming_passes])
+        unique("disputes", [d.id for d in self.disputes])
         plans = {p.id for p in self.plans}
         accounts = {a.id for a in self.accounts}
         lines = {line.number for a in self.accounts for line in a.lines}
@@ -186,8 +156,3 @@ class Database(Record):
                 raise ValueError(f"{field}: unknown reference {', '.join(missing)}")
         return self
 
-
-def _unique(field: str, keys: list[str]) -> None:
-    duplicates = sorted(k for k, n in Counter(keys).items() if n > 1)
-    if duplicates:
-        raise ValueError(f"{field}: duplicate id {', '.join(duplicates)}")
