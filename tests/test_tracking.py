@@ -233,10 +233,13 @@ def small_disk(tmp_path):
 
 
 def _one_error_line(outcome: Outcome) -> str:
+    """The one error line, last on stderr; before it only the progress bar's lines (`trials ...`),
+    which stderr carries in every mode."""
     lines = outcome.err.strip().splitlines()
-    assert outcome.code == 1 and outcome.out == "" and len(lines) == 1, outcome
-    assert lines[0].startswith("error: ") and "Traceback" not in outcome.err
-    return lines[0]
+    assert outcome.code == 1 and outcome.out == "" and lines, outcome
+    assert all(line.startswith("trials ") for line in lines[:-1]), outcome
+    assert lines[-1].startswith("error: ") and "Traceback" not in outcome.err
+    return lines[-1]
 
 
 def test_a_full_disk_fails_the_run_clearly_and_resume_completes_it(small_disk, monkeypatch) -> None:
