@@ -10,11 +10,9 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
-from labcli import ROOT, invoke, lab_process
+from labcli import ROOT, invoke, lab_process, wait_for_log
 from mlflow_store import fresh_store
 
 from lab import tracking
@@ -26,22 +24,12 @@ HEAVY = ("litellm", "mlflow", "torch", "transformers", "matplotlib", "langgraph"
 ORACLE = ("run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", str(DEV))
 
 
-def _wait_for_lines(folder: Path, at_least: int, process: subprocess.Popen, limit_s: float = 180) -> Path:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        logs = list((folder / "results").glob("*.jsonl"))
-        if logs and len(logs[0].read_bytes().splitlines()) >= at_least:
-            return logs[0]
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    raise AssertionError(f"no results log with {at_least} lines within {limit_s} s")
-
 
 def test_ctrl_c_prints_the_resume_command_and_that_command_finishes_the_run(tmp_path, monkeypatch) -> None:
     store = fresh_store(tmp_path, monkeypatch)
     args = ("--model", "scripted/chaos-5", "--strategy", "zero_shot", "--suite", str(DEV), "--limit", "30")
     victim = lab_process(store, "run", *args, "--concurrency", "2", "--retry-delay", "0.02", "--json")
-    log = _wait_for_lines(tmp_path, 4, victim)
+    log = wait_for_log(tmp_path / "results", 4, victim)
     os.kill(victim.pid, signal.SIGINT)
     out, err = victim.communicate(timeout=120)
     assert victim.returncode == 130, err

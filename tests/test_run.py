@@ -7,11 +7,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from labcli import lab_process
+from labcli import lab_process, wait_for_log
 from mlflow_store import fresh_store
 
 from lab import results, tracking
@@ -89,16 +88,6 @@ def test_chaos_completes_and_each_fault_lands_in_its_metric(tmp_path, monkeypatc
     )
 
 
-def _wait_for_lines(folder: Path, at_least: int, process: subprocess.Popen, limit_s: float = 180) -> Path:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        logs = list((folder / "results").glob("*.jsonl"))
-        if logs and len(logs[0].read_bytes().splitlines()) >= at_least:
-            return logs[0]
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    raise AssertionError(f"no results log with {at_least} lines within {limit_s} s")
-
 
 def test_resume_after_sigkill_gives_the_uninterrupted_results(tmp_path, monkeypatch) -> None:
     store = fresh_store(tmp_path, monkeypatch)
@@ -108,7 +97,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_results(tmp_path, monkeypa
     )
     (tmp_path / "results" / f"{reference.run_id}.jsonl").rename(tmp_path / "reference.jsonl")
     victim = lab_process(store, "run", *args, "--concurrency", "2", "--retry-delay", "0.02", "--json")
-    log = _wait_for_lines(tmp_path, 4, victim)
+    log = wait_for_log(tmp_path / "results", 4, victim)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     done_before = len(results.read(log))
