@@ -8,9 +8,7 @@ embeddings, no randomness, nothing cached between calls.
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
+from lab import bm25
 
 DEFAULT_HELP: list[dict[str, str]] = [
     {"id": "plan-changes", "title": "Changing your plan",
@@ -44,34 +42,14 @@ DEFAULT_HELP: list[dict[str, str]] = [
      "text": "Every plan works with an eSIM. Ask for an eSIM QR code in the app; a physical SIM stops "
              "working once the eSIM is activated."},
 ]  # fmt: skip
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "a an and are can do does for from how i if in is it my of on or the to what when with you your".split()
 )
-_K1, _B = 1.2, 0.75
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case word tokens without stopwords; a trailing plural "s" is dropped ("passes" -> "passe")."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in words if w not in _STOPWORDS]  # fmt: skip
+K1 = 1.2
 
 
 def rank(articles: list[dict[str, str]], query: str, top_k: int) -> list[dict[str, object]]:
     """The ``top_k`` articles with a positive BM25 score for ``query``, best first."""
-    bags = [Counter(tokens(a["title"] + " " + a["text"])) for a in articles]
-    if not bags:
-        return []
-    avg_len = sum(sum(b.values()) for b in bags) / len(bags)
-    doc_freq = Counter(term for bag in bags for term in bag)
-    scores = []
-    for bag in bags:
-        length, score = sum(bag.values()), 0.0
-        for term in set(tokens(query)):
-            if tf := bag.get(term, 0):
-                idf = math.log(1 + (len(bags) - doc_freq[term] + 0.5) / (doc_freq[term] + 0.5))
-                score += idf * tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * length / avg_len))
-        scores.append(score)
-    order = sorted((i for i in range(len(bags)) if scores[i] > 0), key=lambda i: (-scores[i], i))
+    scored = bm25.scores([a["title"] + " " + a["text"] for a in articles], query, STOPWORDS, K1)
     return [{"article_id": articles[i]["id"], "title": articles[i]["title"], "text": articles[i]["text"],
-             "score": round(scores[i], 4)} for i in order[:top_k]]  # fmt: skip
+             "score": round(scored[i], 4)} for i in bm25.best(scored, top_k)]  # fmt: skip
