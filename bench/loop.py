@@ -1,14 +1,14 @@
-"""The lab's end-to-end benchmark: the harness speed and the whole prompting-vs-tuning loop.
+"""The lab's end-to-end benchmark: the whole prompting-vs-tuning loop.
 
-Two measurements, each merged into ``bench/results.json`` (other keys are kept):
+The pipeline (``lab.pipeline``): ladder on dev, baseline run on train, export, LoRA tune, best
+prompting strategy and tuned model on test, paired comparison, merged into ``bench/results.json``
+(other keys are kept) as ``baseline``, ``tuned``, ``train_examples``, ``tune_seconds``,
+``compare`` and ``pipeline``. The harness speed (``harness``) is ``bench/harness.py``'s.
 
-- ``harness``: ``scripted/oracle`` on the dev pack with MLflow tracking (traces included),
-  in scenarios per second: what the lab itself costs, with no model in the way.
-- the pipeline (``lab.pipeline``): ladder on dev, baseline run on train, export, LoRA tune,
-  best prompting strategy and tuned model on test, paired comparison. Written as
-  ``baseline``, ``tuned``, ``train_examples``, ``tune_seconds``, ``compare`` and ``pipeline``.
-
-A script, not a test: ``python bench/loop.py [--skip-pipeline] [--train-limit N]``. The store
+A script, not a test: ``python bench/loop.py [--train-limit N] [--prompt FORM --budget-minutes M
+...]``. Besides the pipeline's sections it writes ``cost``: the tuned model's tokens per scenario
+and p50 latency over the prompting baseline's on the same test suite (``lab compare``'s
+``tokens_ratio`` and ``latency_ratio``), and ``bench_seconds``, the script's wall time. The store
 is the lab's usual one (``MLFLOW_TRACKING_URI`` or ``mlruns/``), so every run stays browsable.
 """
 
@@ -26,27 +26,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network: lit
 
 from lab.io import merge_json  # noqa: E402
 from lab.pipeline import PipelineConfig, run_pipeline  # noqa: E402
-from lab.run import RunConfig, run_suite  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
-
-
-def harness(suite: Path, concurrency: int) -> dict:
-    """``scripted/oracle`` over a suite with tracking on: scenarios per second."""
-    started = time.perf_counter()
-    summary = run_suite(
-        RunConfig(model="scripted/oracle", strategy="instructed", suite=suite, concurrency=concurrency)
-    )
-    seconds = time.perf_counter() - started
-    return {
-        "suite": str(suite.relative_to(ROOT)),
-        "scenarios": summary.scenarios,
-        "concurrency": concurrency,
-        "seconds": round(seconds, 2),
-        "scripted_scenarios_per_s": round(summary.scenarios / seconds, 2),
-        "call_accuracy": summary.result["metrics"].get("call_accuracy"),
-        "run_id": summary.run_id,
-    }
 
 
 def pipeline_sections(config: PipelineConfig) -> dict:
@@ -65,6 +46,7 @@ def pipeline_sections(config: PipelineConfig) -> dict:
         "train_examples": result["tune"]["examples"],
         "tune_seconds": result["tune"]["seconds"],
         "compare": {k: cmp[k] for k in ("delta", "delta_ci95", "mcnemar_p", "verdict", "reason")},
+        "cost": cost(cmp),
         "pipeline": {
             "seconds": round(time.perf_counter() - started, 1),
             "ladder": result["ladder"]["runs"],
@@ -72,7 +54,8 @@ def pipeline_sections(config: PipelineConfig) -> dict:
             "train_run": result["train_run"],
             "export": {k: result["export"].get(k) for k in ("examples", "train", "val")},
             "tune": {
-                k: result["tune"].get(k) for k in ("examples", "epochs", "steps", "final_loss", "run_id")
+                k: result["tune"].get(k)
+                for k in ("examples", "epochs", "steps", "planned_steps", "final_loss", "prompt", "run_id")
             },
             "config": {
                 "train_limit": config.train_limit,
@@ -81,28 +64,46 @@ def pipeline_sections(config: PipelineConfig) -> dict:
                 "include_passing": config.include_passing,
                 "tune_strategy": config.tune_strategy,
                 "tuned_strategy": config.tuned_strategy,
+                "prompt": config.prompt,
+                "budget_minutes": config.budget_minutes,
+                "train_model": config.train_model,
+                "from_passing": config.from_passing,
             },
         },
     }
 
 
+def cost(comparison: dict) -> dict:
+    """The tuned model's cost over the prompting baseline's on the same suite (candidate / baseline)."""
+    return {"tokens_ratio": comparison.get("tokens_ratio"), "latency_ratio": comparison.get("latency_ratio")}
+
+
 def main() -> None:
+    started = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--skip-pipeline", action="store_true", help="measure the harness only")
     parser.add_argument("--train-limit", type=int, default=PipelineConfig.train_limit)
     parser.add_argument("--epochs", type=int, default=PipelineConfig.epochs)
-    parser.add_argument("--max-examples", type=int, default=PipelineConfig.max_examples)
+    parser.add_argument("--max-examples", type=int, default=None, help="default 300, all with a budget")
     parser.add_argument("--concurrency", type=int, default=PipelineConfig.concurrency)
+    parser.add_argument("--prompt", default=PipelineConfig.prompt, help="full, names or none")
+    parser.add_argument("--budget-minutes", type=float, default=PipelineConfig.budget_minutes)
+    parser.add_argument("--train-model", default=PipelineConfig.train_model)
+    parser.add_argument("--train-suite", type=Path, default=PipelineConfig.train)
+    parser.add_argument("--from-passing", action="store_true")
     args = parser.parse_args()
-    merge_json(RESULTS, {"harness": harness(ROOT / "scenarios" / "dev.jsonl", args.concurrency)})
-    if not args.skip_pipeline:
-        config = PipelineConfig(
-            train_limit=args.train_limit,
-            epochs=args.epochs,
-            max_examples=args.max_examples,
-            concurrency=args.concurrency,
-        )
-        merge_json(RESULTS, pipeline_sections(config))
+    config = PipelineConfig(
+        train_limit=args.train_limit,
+        epochs=args.epochs,
+        max_examples=args.max_examples or (None if args.budget_minutes else PipelineConfig.max_examples),
+        concurrency=args.concurrency,
+        prompt=args.prompt,
+        budget_minutes=args.budget_minutes,
+        train_model=args.train_model,
+        train=args.train_suite,
+        from_passing=args.from_passing,
+    )
+    merge_json(RESULTS, pipeline_sections(config))
+    merge_json(RESULTS, {"bench_seconds": round(time.perf_counter() - started, 1)})
     print(RESULTS.read_text())
 
 

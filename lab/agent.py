@@ -53,7 +53,7 @@ def run_scenario(
         catalog=catalog,
         db=catalog.new_db(scenario.db),
         settings=settings,
-        metadata={"scenario": scenario.model_dump(mode="json"), "trial": trial},
+        metadata={"scenario": scenario.model_dump(mode="json"), "trial": trial, "prompt": strategy.prompt},
         tools=catalog.schemas(),
     )
     messages: list[dict[str, Any]] = []

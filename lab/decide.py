@@ -38,7 +38,7 @@ from langgraph.runtime import Runtime
 from lab.graph import AgentState, Pending, Run, ask_model, wire_checks
 from lab.grounding import constraints
 from lab.models.gateway import RawToolCall
-from lab.models.likelihood import continue_reply, has_likelihoods, logprobs
+from lab.models.likelihood import continue_reply, has_likelihoods, logprobs, message_logprobs
 from lab.strategies import clarifying_question
 from lab.types import Decision, ModelCall
 
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 # handful of dev first turns with the embedded model; to be chosen on dev or held-out train families.
 ACT_PMI = 1.0
 NEUTRAL = "N/A"
+NEUTRAL_CONTEXT = "The customer is chatting."
 FREE_TOKENS = 24
 ANSWER_TOKENS = 48
 _neutral: dict[tuple[str, str], dict[str, float]] = {}
@@ -195,12 +196,27 @@ def _route_by_scores(run: Run, messages: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def tool_scores(run: Run, messages: list[dict[str, Any]]) -> dict[str, float]:
-    """Each tool's PMI with the dialogue: log p(name | dialogue) - log p(name | content-free message)."""
+    """Each tool's PMI with the customer's latest message, by the noisy channel where the model serves
+    it: log p(message | the tool's description) - log p(message | a content-free context); else by
+    the call's name: log p(name | dialogue) - log p(name | content-free message)."""
     names = list(run.catalog.names)
+    latest = next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"), "")
+    contexts = [_describe(run, name) for name in names] + [NEUTRAL_CONTEXT]
+    channel = message_logprobs(run.model, contexts, latest) if latest else None
+    if channel is not None:
+        return {name: round(s - channel[-1], 4) for name, s in zip(names, channel, strict=False)}
     heads = [f'<tool_call>{{"name": "{name}"' for name in names]
     scored = logprobs(run.model, [*run.system(), *messages], run.tools, heads) or [0.0] * len(names)
     base = _neutral_scores(run, names, heads)
     return {name: round(s - base[name], 4) for name, s in zip(names, scored, strict=True)}
+
+
+def _describe(run: Run, name: str) -> str:
+    """The context a tool gives a customer's message: its name in words and its description's first
+    sentence (later sentences tend to name other tools: "to return money use refund_payment")."""
+    description = run.catalog.schema(name).get("function", {}).get("description") or ""
+    first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0]
+    return f"The customer wants this service: {name.replace('_', ' ')}. {first}"
 
 
 def _neutral_scores(run: Run, names: list[str], heads: list[str]) -> dict[str, float]:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 DEFAULT_DOMAIN = "shop"
 MCP_PREFIX = "mcp:"
-_REGISTERED: dict[str, str] = {"shop": "tools.shop"}
+_REGISTERED: dict[str, str] = {"shop": "tools.shop", "telecom": "tools.telecom", "bfcl": "tools.bfcl"}
 _LOADED: dict[str, Domain] = {}
 
 

@@ -13,3 +13,18 @@ class BadInput(Exception):
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
+
+
+class StoreError(Exception):
+    """A place the lab must write to or reach cannot be used: a full disk, a read-only or
+    unwritable folder, a tracking server that does not answer, traces the store did not keep.
+
+    Args:
+        where: the file, folder or server URI, or a run id.
+        reason: what is wrong there and what to do, in words.
+    """
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason

@@ -6,12 +6,16 @@ example (lab/examples.py), optionally adds a share of correct turns, or with ``f
 (distillation) uses a strong model's correct turns instead. Examples are deduplicated by
 normalised content, split into train/val by phrasing family, checked against both file
 formats' rules (lab/ftformats.py), written to a temporary directory that replaces ``out_dir``
-only when complete, and logged to MLflow through lab/tracking.py. It does not train anything.
+only when complete, and logged to MLflow through lab/tracking.py. What a killed export left (its
+temporary folder, its export run still RUNNING) is cleaned up by the next one. It does not train
+anything.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +27,8 @@ from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput
 from lab.examples import Example
 from lab.graph import AgentSettings, Run
-from lab.io import folder_in_place
+from lab.io import folder_in_place, process_alive
+from lab.models import promptform
 from lab.redact import redact
 from lab.scenarios import load_scenarios, suite_sha256
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
@@ -151,6 +156,7 @@ def export_run(
     from_passing: bool = False,
     seed: int = 0,
     domain_spec: str | None = None,
+    prompt: str = promptform.DEFAULT_FORM,
 ) -> ExportSummary:
     """Export a train-split run as fine-tuning data in both formats, with a manifest.
 
@@ -161,11 +167,15 @@ def export_run(
         from_passing: distillation: examples from correct turns only (a strong model's run).
         seed: seeds the sample of correct turns and the train/val family split.
         domain_spec: the domain (``--domain``); it must be the run's (default: the run's).
+        prompt: the prompt form (``lab.models.promptform``) of the rows' system prompt and catalog;
+            recorded in the manifest, so ``lab tune`` renders the rows in it and the adapter
+            remembers it for ``lab run``.
 
     Raises:
         BadInput: a bad option, an unknown or non-train run, or an example that breaks a format.
     """
     check_options(include_passing, from_passing)
+    promptform.check_form(prompt)
     out = Path(out_dir)
     check_out_dir(out)
     source = load_source(run_id)
@@ -175,10 +185,10 @@ def export_run(
     if asked.name != domain.name:
         raise BadInput("--domain", f"run {run_id} ran on domain {domain.name}, not {asked.name}")
     catalog = domain.catalog
-    prompt = source.system_prompt or None
     strategy = make_strategy(
-        source.strategy, domain, system_prompt_file=prompt, train_file=source.train_file
-    )
+        source.strategy, domain, system_prompt_file=source.system_prompt or None,
+        train_file=source.train_file, prompt=prompt,
+    )  # fmt: skip
     turns, failing, passing = dataset.select_turns(source.records, include_passing, from_passing, seed)
     candidates = dataset.build_examples(source.scenarios, catalog, agent_system(strategy, catalog), turns)
     examples = dataset.deduplicate(candidates)
@@ -190,7 +200,7 @@ def export_run(
     rows = {fmt: {split: rendered[split][fmt] for split in splits} for fmt in dataset.FORMATS}
     manifest = build_manifest(
         source, examples, splits, (failing, passing, len(candidates)), include_passing, from_passing, seed
-    )
+    ).model_copy(update={"prompt": prompt})
     return publish(source, out, rows, manifest, examples)
 
 
@@ -259,6 +269,7 @@ def log_export(
 ) -> str:
     """An export run in the source run's experiment: params, the dataset as input, files, counts."""
     experiment = tracking.find_run(source.run_id).experiment
+    close_stale_exports(experiment)
     params = {
         "source_run": source.run_id,
         "model": source.model,
@@ -268,11 +279,17 @@ def log_export(
         "mode": manifest.mode,
         "include_passing": manifest.include_passing,
         "seed": manifest.seed,
+        "prompt": manifest.prompt,
     }
     run = tracking.start_run(
         experiment,
         params,
-        tags={"lab.kind": "export", "lab.source_run": source.run_id},
+        tags={
+            "lab.kind": "export",
+            "lab.source_run": source.run_id,
+            "lab.host": socket.gethostname(),
+            "lab.pid": str(os.getpid()),
+        },
         run_name=f"export {source.model} {source.strategy}",
     )
     try:
@@ -293,6 +310,18 @@ def log_export(
         raise
     tracking.set_status(run.run_id, "FINISHED")
     return run.run_id
+
+
+def close_stale_exports(experiment: str) -> list[str]:
+    """Mark KILLED the export runs of ``experiment`` still RUNNING whose process (on this host) is
+    gone; returns their ids. Runs of other hosts or of live processes are left alone."""
+    closed = []
+    for run in tracking.running_runs(experiment, "export"):
+        pid, host = run.tags.get("lab.pid", ""), run.tags.get("lab.host")
+        if host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
+            tracking.set_status(run.run_id, "KILLED")
+            closed.append(run.run_id)
+    return closed
 
 
 def latest_train_run(model: str) -> str:

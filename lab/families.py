@@ -49,7 +49,7 @@ class Family:
         name: stable name, ``intent/register-N``.
         category: the scenario category it phrases.
         intent: the intent (tool or no-tool intent) it phrases.
-        register: terse, chatty, polite or angry.
+        register: one of ``lab.phrasing.REGISTERS`` (terse, chatty, polite, angry, or a style).
         templates: one template per turn.
         split: the one split whose scenarios use it.
         meta: extra data of knowledge families (``article``, ``query``).

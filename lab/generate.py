@@ -2,7 +2,8 @@
 
 ``generate(seed, domain)`` builds every split from the phrasing families the domain's
 generator assigns to it (``lab.domain.Generator``): per category a fixed number of
-scenarios, round-robin over the split's families of that category. Each scenario has its
+scenarios, round-robin over the split's families of that category (a split with more families
+than scenarios of a category takes families spread evenly over its list). Each scenario has its
 own random source derived from (seed, split, category, index), so the packs depend on
 nothing but the seed and the domain's tables: no wall clock, no set order, no global random
 state. Each scenario is checked as it is made (gold arguments canonical and schema-valid, the
@@ -29,13 +30,18 @@ SPLIT_SIZES = {"train": 540, "dev": 108, "test": 216}
 CATEGORY_WEIGHTS = {"single_call": 2}  # every other category weighs 1
 
 
-def generate(seed: int, domain: Domain | None = None) -> dict[str, list[Scenario]]:
+def generate(
+    seed: int, domain: Domain | None = None, train_size: int | None = None
+) -> dict[str, list[Scenario]]:
     """Generate the three splits.
 
     Args:
         seed: the seed; the same seed gives the same scenarios, byte for byte.
         domain: the domain whose generator drafts the scenarios and whose catalog checks them
             (default: the default domain, ``lab.domain.DEFAULT_DOMAIN``).
+        train_size: scenarios in the train split (default ``SPLIT_SIZES["train"]``): a larger train
+            pack for tuning, drawn from the same train families, so dev and test stay disjoint from
+            it and come out byte for byte as with the default.
 
     Returns:
         ``{"train": [...], "dev": [...], "test": [...]}``, ids ``<split>-NNNN``.
@@ -47,26 +53,32 @@ def generate(seed: int, domain: Domain | None = None) -> dict[str, list[Scenario
     if domain.generator is None:
         raise BadInput("--domain", f"domain {domain.name} has no scenario generator; write its packs by hand")
     table = domain.generator.families()
-    return {split: generate_split(seed, split, table, domain) for split in SPLITS}
+    sizes = {**SPLIT_SIZES, **({"train": train_size} if train_size is not None else {})}
+    return {split: generate_split(seed, split, table, domain, sizes[split]) for split in SPLITS}
 
 
-def category_sizes(split: str) -> dict[str, int]:
-    """How many scenarios of each category a split gets (weights times a per-split unit)."""
+def category_sizes(split: str, size: int | None = None) -> dict[str, int]:
+    """How many scenarios of each category a split of ``size`` gets (default the split's
+    ``SPLIT_SIZES``): weights times a per-split unit."""
     parts = sum(CATEGORY_WEIGHTS.get(c, 1) for c in CATEGORIES)
-    unit = SPLIT_SIZES[split] // parts
+    unit = (SPLIT_SIZES[split] if size is None else size) // parts
     return {c: unit * CATEGORY_WEIGHTS.get(c, 1) for c in CATEGORIES}
 
 
-def generate_split(seed: int, split: str, table: list[Family], domain: Domain) -> list[Scenario]:
-    """One split: per category, round-robin over its families; then shuffled and numbered."""
+def generate_split(
+    seed: int, split: str, table: list[Family], domain: Domain, size: int | None = None
+) -> list[Scenario]:
+    """One split of about ``size`` scenarios: per category, round-robin over its families (spread
+    evenly over them when they outnumber the scenarios); then shuffled and numbered."""
     made = []
-    for category, count in category_sizes(split).items():
+    for category, count in category_sizes(split, size).items():
         pool = [f for f in table if f.split == split and f.category == category]
         if not pool:
             raise ValueError(f"no {category} family is assigned to {split}")
         for k in range(count):
             rng = random.Random(f"{seed}:{split}:{category}:{k}")
-            made.append(build(pool[k % len(pool)], rng, domain))
+            pick = k * len(pool) // count if len(pool) > count else k % len(pool)
+            made.append(build(pool[pick], rng, domain))
     random.Random(f"{seed}:{split}:order").shuffle(made)
     return [s.model_copy(update={"id": f"{split}-{i:04d}"}) for i, s in enumerate(made, 1)]
 

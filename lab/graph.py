@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from lab.agent_settings import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S  # re-exported: its old home
+from lab.agent_settings import AgentSettings
 from lab.catalog import error_code, tool_content, tool_error
 from lab.grounding import constraints
 from lab.models import gateway
-from lab.models.gateway import ModelError, ModelReply, RawToolCall, RetryPolicy
+from lab.models.gateway import ModelError, ModelReply, RawToolCall
 from lab.strategies import Strategy, clarifying_question
 from lab.types import MadeCall, ModelCall, TurnTrace
 
@@ -39,27 +41,6 @@ if TYPE_CHECKING:
 
 GIVE_UP_REPLY = "I'm sorry, I could not complete that request. Could you rephrase it or give me more details?"
 MALFORMED = "malformed_arguments"
-
-
-# litellm's own default. A batched local model on a busy 2-core machine needs minutes per request;
-# a short limit there only re-queues the same work (measured: 60 s made every dev trial time out,
-# and 64 of 108 in the ladder at 64 trials in flight).
-DEFAULT_TIMEOUT_S = 600.0
-
-
-@dataclass(frozen=True)
-class AgentSettings:
-    """Limits of one agent run.
-
-    Attributes:
-        max_steps: model requests per turn before the turn is cut off.
-        timeout_s: limit of one model request.
-        retry: retry policy for transient model failures.
-    """
-
-    max_steps: int = 8
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 @dataclass

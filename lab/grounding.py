@@ -36,11 +36,13 @@ if TYPE_CHECKING:
 _RUN = re.compile(r"[\w#@+.\-()]+")
 _SPACES = re.compile(r"[ \t]+")
 MAX_WORDS = 4  # "+1 (555) 123 4567", "order # 1234"
+_DASHED = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)+")  # written in capitals: "JKT-WOOL-L", not "follow-up"
 
 
 def spans(text: str) -> set[str]:
     """The short pieces of ``text`` that could be a copied value: runs of id-like characters, and up to
-    ``MAX_WORDS`` runs with the spaces between them; only those with a digit or an ``@``."""
+    ``MAX_WORDS`` runs with the spaces between them; only those with a digit or an ``@``, or written in
+    capitals joined by dashes (skus without a digit, like ``JKT-WOOL-L``)."""
     runs = list(_RUN.finditer(text))
     found: set[str] = set()
     for first in range(len(runs)):
@@ -49,7 +51,7 @@ def spans(text: str) -> set[str]:
                 break
             piece = text[runs[first].start() : runs[last].end()].rstrip(".")
             for candidate in (piece, piece.strip("()")):
-                if any(c.isdigit() or c == "@" for c in candidate):
+                if any(c.isdigit() or c == "@" for c in candidate) or _DASHED.fullmatch(candidate):
                     found.add(candidate)
     return found
 

@@ -46,10 +46,12 @@ def merge_json(path: str | Path, sections: dict) -> None:
 def folder_in_place(out: str | Path) -> Iterator[Path]:
     """A temporary folder beside ``out`` to write into. When the block ends without an error the
     folder takes ``out``'s place (``replace_dir``); when it raises, the folder is removed and ``out``,
-    new or earlier, is left as it was."""
+    new or earlier, is left as it was. The folder's name carries this process's id, so that the
+    next call removes what a killed process left (``remove_stale``)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         yield tmp
         tmp.chmod(0o755)  # mkdtemp makes 0700 folders; these are ordinary outputs
@@ -57,6 +59,31 @@ def folder_in_place(out: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Remove the temporary and set-aside folders beside ``out`` (``.OUT.tmp-PID-*``,
+    ``.OUT.old-PID``) whose process is gone; returns them. Folders of live processes, and names
+    without a process id, are left alone."""
+    removed = []
+    for path in out.parent.glob(f".{out.name}.*"):
+        kind, _, rest = path.name.removeprefix(f".{out.name}.").partition("-")
+        pid = rest.split("-", 1)[0]
+        if kind in ("tmp", "old") and pid.isdigit() and not process_alive(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2

@@ -121,13 +121,16 @@ def train(
     pad_id: int,
     precision: str = "fp32",
     on_step: Callable[[int, int, float], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[float]:
     """Train the trainable parameters of ``model``: a transformers causal LM (with LoRA layers
     injected, e.g. ``peft_model.get_base_model()``), whose ``base_model`` is its decoder.
 
     ``precision`` is ``bf16`` (forward pass under bfloat16 autocast; on this project's AVX512-BF16
     CPU the bench's 116 steps took 1,013 s against 1,102 s in float32) or ``fp32``.
-    ``on_step(step, steps, loss)`` is called after every optimizer step.
+    ``on_step(step, steps, loss)`` is called after every optimizer step; when ``stop()`` is true
+    before a step after the first, training ends there (a time budget's guard: the steps left are
+    not run).
 
     Returns:
         The loss of every optimizer step.
@@ -141,6 +144,8 @@ def train(
     losses: list[float] = []
     device_type = _device(model).split(":")[0]
     for batch in (batch for batches in plan for batch in batches):
+        if stop is not None and losses and stop():
+            break
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             loss, _ = batch_loss(model, prefixes[batch["prefix"]], batch)
         loss.backward()
@@ -153,6 +158,32 @@ def train(
             on_step(len(losses), total, losses[-1])
     model.eval()
     return losses
+
+
+def time_steps(
+    model: Any,
+    prefixes: Sequence[Sequence[int]],
+    batches: Sequence[dict[str, Any]],
+    *,
+    precision: str = "fp32",
+    clock: Callable[[], float],
+) -> list[tuple[int, float]]:
+    """``(padded tokens, seconds)`` of a training step's forward and backward pass on each batch.
+
+    The gradients are dropped and no optimizer step is taken, so the weights do not change.
+    """
+    model.train()
+    device_type = _device(model).split(":")[0]
+    samples = []
+    for batch in batches:
+        started = clock()
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss, _ = batch_loss(model, prefixes[batch["prefix"]], batch)
+        loss.backward()
+        samples.append((len(batch["input_ids"]) * len(batch["input_ids"][0]), clock() - started))
+    model.zero_grad(set_to_none=True)
+    model.eval()
+    return samples
 
 
 @torch.no_grad()

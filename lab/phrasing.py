@@ -15,13 +15,21 @@ import re
 import string
 from datetime import date, timedelta
 
-REGISTERS = ("terse", "chatty", "polite", "angry")
-# (typo probability, lower-case probability, upper-case probability) per register
+REGISTERS = ("terse", "chatty", "polite", "angry", "buried", "caps", "emoji", "nonnative", "formal", "fickle")
+# (typo probability, lower-case probability, upper-case probability) per register; the styles after
+# the first four: an id buried in a long message, all capitals, emoji, non-native English, very formal
+# English, a change of mind (what the template says; the noise only adds typos and casing).
 _NOISE = {
     "terse": (0.3, 0.5, 0.0),
     "chatty": (0.35, 0.35, 0.0),
     "polite": (0.08, 0.0, 0.0),
     "angry": (0.35, 0.0, 0.3),
+    "buried": (0.2, 0.3, 0.0),
+    "caps": (0.2, 0.0, 1.0),
+    "emoji": (0.3, 0.4, 0.0),
+    "nonnative": (0.15, 0.0, 0.0),
+    "formal": (0.0, 0.0, 0.0),
+    "fickle": (0.25, 0.3, 0.0),
 }
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -59,8 +67,18 @@ def slot_names(template: str) -> set[str]:
 
 
 def _typo(literals: list[str], rng: random.Random) -> list[str]:
-    """One typo (swap, drop or double a letter) in one word of four letters or more."""
-    words = [(i, m) for i, lit in enumerate(literals) for m in re.finditer(r"[A-Za-z]{4,}", lit)]
+    """One typo (swap, drop or double a letter) in one word of four letters or more.
+
+    A word right before a slot or a number keeps its spelling: misspelt, "then 500" would read
+    "thn 500", which looks like a product code; a customer's own typos are not what the gold
+    answers of a generated scenario can know about.
+    """
+    words = [
+        (i, m)
+        for i, lit in enumerate(literals)
+        for m in re.finditer(r"[A-Za-z]{4,}", lit)
+        if not (re.match(r"\s*\d", lit[m.end() :]) or (i < len(literals) - 1 and not lit[m.end() :].strip()))
+    ]
     if not words:
         return literals
     i, match = rng.choice(words)

@@ -4,10 +4,11 @@ Stages, each a call into the stage modules (nothing here reaches into their inte
 
 1. the prompting ladder on the dev split (the best strategy and the decision);
 2. a baseline run of that strategy on (part of) the train split, whose failures
-3. are exported as fine-tuning data (train split only),
-4. a LoRA adapter is tuned on the export,
-5. the best prompting strategy and the tuned model (with the workflow's call checks) run on the
-   held-out test split,
+3. are exported as fine-tuning data (train split only; or, with ``from_passing``, the correct turns
+   of ``train_model``'s run), in the prompt form ``prompt``,
+4. a LoRA adapter is tuned on the export (within ``budget_minutes`` when set),
+5. the best prompting strategy and the tuned model (with the workflow's call checks, in the
+   prompt form it was tuned with) run on the held-out test split,
 6. and the two test runs are compared, paired, with a verdict.
 
 The pipeline always tunes, even when the ladder met its target, because it is a
@@ -95,11 +96,13 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
     strategy = best.strategy if best else config.tune_strategy
     # The tuned model is trained and run with one prompt (the export's strategy), kept short on
     # purpose: prompt length dominates training and inference cost on a CPU.
-    train = _suite_run(config, config.model, config.tune_strategy, config.train, config.train_limit)
+    train_model = config.train_model or config.model
+    train = _suite_run(config, train_model, config.tune_strategy, config.train, config.train_limit)
     exported = export_run(
-        train.run_id, config.out / "data", include_passing=config.include_passing, seed=config.seed,
-        domain_spec=config.domain,
-    )
+        train.run_id, config.out / "data", seed=config.seed, domain_spec=config.domain,
+        include_passing=0.0 if config.from_passing else config.include_passing,
+        from_passing=config.from_passing, prompt=config.prompt,
+    )  # fmt: skip
     tuned_adapter = tune(
         config.out / "data",
         config.model,
@@ -107,6 +110,7 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         epochs=config.epochs,
         max_examples=config.max_examples,
         seed=config.seed,
+        budget_minutes=config.budget_minutes,
     )
     baseline = _suite_run(config, config.model, strategy, config.test, config.test_limit)
     tuned = _suite_run(config, tuned_adapter.model, config.tuned_strategy, config.test, config.test_limit)

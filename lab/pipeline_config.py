@@ -36,3 +36,11 @@ class PipelineConfig:
     epochs: int = tune_data.EPOCHS
     seed: int = 0
     domain: str = DEFAULT_DOMAIN
+    # The prompt form of the export's rows, the tune and the tuned model's test run (lab.models.promptform).
+    prompt: str = "full"
+    # A time budget for the tune (lab tune --budget-minutes): as many rows as fit, up to max_examples.
+    budget_minutes: float | None = None
+    # The model whose train run is exported (default: ``model``); with ``from_passing`` its correct
+    # turns are the examples (e.g. scripted/oracle: the gold dialogues, cheap to make by thousands).
+    train_model: str | None = None
+    from_passing: bool = False

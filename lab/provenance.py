@@ -34,6 +34,7 @@ def run_params(config: RunConfig, sha: str, scenarios: int) -> dict[str, Any]:
         "scenarios": scenarios,
         "domain": config.domain,
         "system_prompt": str(prompt) if prompt else "",
+        "prompt": config.prompt or "full",
         "max_steps": config.settings.max_steps,
         "timeout_s": config.settings.timeout_s,
         "retries": retry.max_retries,

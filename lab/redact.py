@@ -10,9 +10,10 @@ model string's ``?api_key=...``), and the value of any mapping key named like a 
 An environment secret is also found in its JSON-escaped forms (``\\"``, ``\\\\``, ``\\u00e4``,
 with and without ``ensure_ascii``, and escaped twice, as in a tool call's ``arguments`` string
 inside a JSON document), because tool-call arguments and tool results are JSON text before the
-lab ever sees them. The regexes are compiled once per set of secrets; the environment is read
-afresh on every call. It does not decide where values go, and it cannot find a secret that was
-transformed otherwise (encoded in base64, split, re-cased).
+lab ever sees them. The regexes are compiled once per set of secrets; the environment is looked at
+on every call (a copy of it compared with the last one), and its secrets are found again whenever
+it changed. It does not decide where values go, and it cannot find a secret that was transformed
+otherwise (encoded in base64, split, re-cased).
 """
 
 from __future__ import annotations
@@ -73,10 +74,40 @@ def _secret_name(name: str) -> bool:
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """Values of environment variables whose names say they hold a secret, longest first."""
-    env = environment() if environ is None else environ
-    values = {v for name, v in env.items() if len(v) >= MIN_SECRET_LEN and _secret_name(name)}
+    """Values of environment variables whose names say they hold a secret, longest first.
+
+    Without ``environ``: those of ``os.environ`` now. The answer is kept with a copy of the
+    environment it was found in (``_raw_environment``) and given again while the environment is
+    equal to that copy, so a call costs a copy and a comparison, not a scan.
+    """
+    global _last
+    if environ is not None:
+        return _secrets_in(environ)
+    raw = _raw_environment()
+    if raw is None:
+        return _secrets_in(environment())
+    last = _last
+    if last is not None and last[0] == raw:
+        return last[1]
+    values = _secrets_in({os.environ.decodekey(k): os.environ.decodevalue(v) for k, v in raw.items()})
+    _last = (raw, values)
+    return values
+
+
+def _raw_environment() -> dict[Any, Any] | None:
+    """A copy of the dict behind ``os.environ`` (CPython keeps the encoded names and values in
+    ``os.environ._data``), made by one C call under the GIL, so it is the environment as it was at
+    one moment even while another thread changes it; None on a Python without that dict."""
+    data = getattr(os.environ, "_data", None)
+    return data.copy() if isinstance(data, dict) else None
+
+
+def _secrets_in(environ: Mapping[str, str]) -> tuple[str, ...]:
+    values = {v for name, v in environ.items() if len(v) >= MIN_SECRET_LEN and _secret_name(name)}
     return tuple(sorted(values, key=lambda v: (-len(v), v)))
+
+
+_last: tuple[dict[Any, Any], tuple[str, ...]] | None = None  # (raw environment, its secrets)
 
 
 def escaped_forms(secret: str) -> set[str]:

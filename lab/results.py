@@ -1,8 +1,9 @@
 """A run's results log: one ``ResultRecord`` JSON line per finished scenario trial.
 
-Lines are appended with flush + fsync as each trial finishes, so a killed process loses at most
-the line it was writing. Reading ignores a torn last line and keeps the first record of a
-repeated (scenario, trial); ``repair`` cuts a torn line off before a resumed run appends.
+Lines are appended and flushed as each trial finishes, and fsynced (once for several lines that
+arrive together), so a killed process loses at most the line it was writing. Reading ignores a
+torn last line and keeps the first record of a repeated (scenario, trial); ``repair`` cuts a
+torn line off before a resumed run appends.
 Where the log lives is the tracking module's business.
 """
 
@@ -21,14 +22,17 @@ from lab.types import ResultRecord
 _append_lock = threading.Lock()
 
 
-def append(path: Path, record: ResultRecord) -> None:
-    """Append one record as a line and make it durable before returning."""
+def append(path: Path, record: ResultRecord, sync: bool = True) -> None:
+    """Append one record as a line, written to the operating system before returning (a killed
+    process keeps it). With ``sync`` the file is also fsynced, which makes this line and every
+    line appended before it durable; a caller appending several records at once syncs the last."""
     line = record.model_dump_json() + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     with _append_lock, open(path, "a", encoding="utf-8") as handle:
         handle.write(line)
         handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            os.fsync(handle.fileno())
 
 
 def _parse(path: Path, number: int, line: bytes) -> ResultRecord:

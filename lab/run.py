@@ -2,10 +2,13 @@
 
 ``run_suite`` opens (or, with ``resume``, reopens) an MLflow run, runs the trials on a thread
 pool of ``concurrency`` workers, scores each trial as soon as it finishes and appends it to the
-run's results log (flushed and fsynced), so a killed run loses at most the trial in flight and a
-resumed run skips what is done. At the end the results, read back from the log in suite order,
-are summarised and logged: metrics, the per-scenario table, failures, figures, the results log
-and one trace per trial. This module does not score calls itself nor import MLflow.
+run's results log (written at once, fsynced once per group of trials that ended together), so a
+killed run loses at most the trial in flight and a resumed run skips what is done. At the end the
+results, read back from the log in suite order, are summarised and logged: metrics, the
+per-scenario table, failures, figures, the results log and one trace per trial. A run that cannot
+write its log or its store (a full disk, a read-only folder, traces the store did not keep) ends
+FAILED with a ``StoreError`` that says how to resume it.
+This module does not score calls itself nor import MLflow.
 """
 
 from __future__ import annotations
@@ -15,19 +18,21 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
-from lab import figures, report, results, tracking
-from lab.agent import AgentSettings, run_scenario
+from lab import report, results
+from lab.agent_settings import DEFAULT_TIMEOUT_S, AgentSettings
 from lab.catalog import Catalog
 from lab.domain import DEFAULT_DOMAIN, load_domain
-from lab.errors import BadInput
-from lab.graph import DEFAULT_TIMEOUT_S
+from lab.errors import BadInput, StoreError
 from lab.io import atomic_write_text
+from lab.lazy import lazy_module
 from lab.metrics import confusion, proportions, tally
+from lab.models import promptform
 from lab.models.gateway import RetryPolicy, check_model
 from lab.provenance import run_params
 from lab.redact import redact
@@ -36,8 +41,20 @@ from lab.score import GoldReplay, gold_replay, score_scenario
 from lab.strategies import DEFAULT_TRAIN, Strategy, make_strategy
 from lab.types import ResultRecord, Scenario, Trace
 
-RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt")
+# Loaded on first use, so that bad input is refused before MLflow and matplotlib are imported.
+figures = lazy_module("lab.figures")
+tracking = lazy_module("lab.tracking")
+
+RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt", "prompt")
 Progress = Callable[[int, int, float | None], None]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the run is marked KILLED, its results log kept, ``run_id`` resumable."""
+
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class RunConfig:
     parent_run_id: str | None = None
     settings: AgentSettings = field(default_factory=AgentSettings)
     tags: dict[str, str] = field(default_factory=dict)
+    prompt: str | None = None  # prompt form (lab.models.promptform); default: the adapter's, else full
 
 
 @dataclass
@@ -112,9 +130,23 @@ def run_suite(config: RunConfig, on_progress: Progress | None = None) -> RunSumm
         records = execute(plan, on_progress)
         summary = finalize(plan, records, time.perf_counter() - started)
     except BaseException as exc:
-        tracking.set_status(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
-        raise
+        end_run(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted):
+            raise Interrupted(plan.run.run_id) from exc
+        failure = exc if isinstance(exc, StoreError) else tracking.store_failure(exc)
+        if failure is None:
+            raise
+        hint = f"then `lab run --resume {plan.run.run_id}` (the run and its results so far are kept)"
+        raise StoreError(failure.where, f"{failure.reason}; {hint}") from exc
     return summary
+
+
+def end_run(run_id: str, status: str) -> None:
+    """Mark a run that stopped early; where the store itself fails, it stays RUNNING (resumable too)."""
+    try:
+        tracking.set_status(run_id, status)
+    except Exception:  # noqa: BLE001 - the error that stopped the run is the one to report
+        return
 
 
 def resolve(config: RunConfig) -> RunConfig:
@@ -123,6 +155,8 @@ def resolve(config: RunConfig) -> RunConfig:
         stored = tracking.find_run(config.resume, where="--resume")
         if stored.tags.get("lab.kind") != "suite":
             raise BadInput("--resume", f"run {config.resume} is not a suite run")
+        if stored.status == "FINISHED":
+            raise BadInput("--resume", f"run {config.resume} is finished; start a new run to run it again")
         config = _merge_stored(config, stored.params)
     for option, value in (
         ("--model", config.model),
@@ -139,7 +173,10 @@ def resolve(config: RunConfig) -> RunConfig:
         if value is not None and value < 1:
             raise BadInput(option, f"must be at least 1, not {value}")
     check_model(config.model)
-    return replace(config, trials=config.trials or 1)
+    prompt = promptform.check_form(
+        config.prompt or promptform.adapter_form(config.model) or promptform.DEFAULT_FORM
+    )
+    return replace(config, trials=config.trials or 1, prompt=prompt)
 
 
 def _merge_stored(config: RunConfig, params: dict[str, str]) -> RunConfig:
@@ -173,8 +210,9 @@ def prepare(config: RunConfig) -> Plan:
     if not scenarios:
         raise BadInput(str(config.suite), "the suite has no scenarios")
     strategy = make_strategy(
-        config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file
-    )
+        config.strategy, domain, system_prompt_file=config.system_prompt, train_file=config.train_file,
+        prompt=config.prompt or promptform.DEFAULT_FORM,
+    )  # fmt: skip
     if config.resume:
         run = tracking.find_run(config.resume, where="--resume")
         if run.params.get("suite_sha256") != sha:
@@ -204,17 +242,22 @@ def execute(plan: Plan, on_progress: Progress | None = None) -> list[ResultRecor
     total, matched, scored_calls = len(plan.scenarios) * trials, 0, 0
     finished = total - len(jobs)
     pool = ThreadPoolExecutor(max_workers=plan.config.concurrency, thread_name_prefix="trial")
+    ended: SimpleQueue[Future[ResultRecord]] = SimpleQueue()
     try:
-        futures = [pool.submit(run_trial, plan, scenario, trial) for scenario, trial in jobs]
-        for future in as_completed(futures):
-            record = future.result()
-            results.append(path, ResultRecord.model_validate(redact(record.model_dump(mode="json"))))
+        for scenario, trial in jobs:
+            pool.submit(run_trial, plan, scenario, trial).add_done_callback(ended.put)
+        for _ in range(len(jobs)):
+            record = ended.get().result()
+            masked = ResultRecord.model_validate(redact(record.model_dump(mode="json")))
+            results.append(path, masked, sync=ended.empty())  # trials ended meanwhile share one fsync
             num, den = proportions(tally([record.scored]))["call_accuracy"]
             matched, scored_calls, finished = matched + num, scored_calls + den, finished + 1
             if on_progress:
                 on_progress(finished, total, matched / scored_calls if scored_calls else None)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # Ctrl-C included: say so now; trials still in flight are not logged
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return collect(plan, path)
 
 
@@ -227,6 +270,8 @@ def collect(plan: Plan, path: Path) -> list[ResultRecord]:
 
 def run_trial(plan: Plan, scenario: Scenario, trial: int) -> ResultRecord:
     """Run and score one trial; an unexpected failure becomes a failed trial, not a crash."""
+    from lab.agent import run_scenario  # LangGraph: only once trials run
+
     config, started = plan.config, time.perf_counter()
     try:
         trace = run_scenario(

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from lab.catalog import Catalog, error_code
 from lab.domain import domain_problem
 from lab.errors import BadInput
+from lab.score import has_key_terms
 from lab.types import ExpectedCall, Scenario
 
 MAX_LINE_BYTES = 1_000_000
@@ -278,9 +279,9 @@ def check_scenario(scenario: Scenario, catalog: Catalog) -> list[str]:
 
 
 def alternative_problems(call: ExpectedCall, catalog: Catalog) -> list[str]:
-    """Problems of a gold call's ``any_of`` and ``may_omit``: each names an argument of the gold
-    call (or one it may omit), each acceptable value is valid, and leaving out a ``may_omit``
-    argument is valid."""
+    """Problems of a gold call's ``any_of``, ``may_omit`` and ``key_terms``: each names an argument
+    of the gold call (or one it may omit), each acceptable value is valid, leaving out a ``may_omit``
+    argument is valid, and key terms are of a free-text argument whose gold value contains them."""
     if call.error is not None:
         return []
     problems = []
@@ -288,6 +289,11 @@ def alternative_problems(call: ExpectedCall, catalog: Catalog) -> list[str]:
         rest = {k: v for k, v in call.arguments.items() if k != argument}
         if (error := catalog.validate(call.name, rest)[1]) is not None:
             problems.append(f"may_omit {argument!r}: without it, {error['error']['message']}")
+    for argument, terms in call.key_terms.items():
+        if argument not in catalog.free_text(call.name):
+            problems.append(f"key_terms {argument!r}: not a free-text argument of {call.name}")
+        elif not has_key_terms(call.arguments.get(argument), terms):
+            problems.append(f"key_terms {argument!r}: the gold value does not contain them all")
     for argument, values in call.any_of.items():
         if argument not in call.arguments and argument not in call.may_omit:
             problems.append(f"any_of {argument!r}: not an argument of the gold call nor in may_omit")

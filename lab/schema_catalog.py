@@ -1,12 +1,14 @@
 """A schema-only catalog: OpenAI tool schemas with no implementation, and the JSON-schema domain.
 
 ``SchemaCatalog`` validates a call's arguments against its tool's JSON Schema (``jsonschema``,
-formats checked) and answers a valid call from the scenario's gold calls: the first gold call of
-the same tool whose arguments the call gets right (the scorer's rule, ``any_of`` and
-``may_omit`` included) returns its canned ``result``, or its ``error`` code as a structured
-error, or ``{"ok": true}``; a call no gold call fits also gets ``{"ok": true}``. A schema-only
-catalog has no state: ``state_hash`` is None, so ``state_match`` is not applicable. The schema
-is read as closed: an argument it does not name is an ``unknown_argument``.
+formats checked, an integer never ``5.0``), after reading dates and enum strings in their one
+form (``lab.values``: ``2026/04/01`` is ``2026-04-01``, ``"Celsius"`` the enum's ``"celsius"``),
+and answers a valid call from the scenario's gold calls: the first gold call of the same tool
+whose arguments the call gets right (the scorer's rule, ``any_of`` and ``may_omit`` included)
+returns its canned ``result``, or its ``error`` code as a structured error, or ``{"ok": true}``;
+a call no gold call fits also gets ``{"ok": true}``. A schema-only catalog has no state:
+``state_hash`` is None, so ``state_match`` is not applicable. The schema is read as closed: an
+argument it does not name is an ``unknown_argument``.
 
 ``load_json_domain(path)`` makes a domain of a ``.json`` file holding a list of tool schemas, or
 an object ``{"tools": [...], "name": ..., "instructions": ..., "field_words": {...}}`` (name
@@ -21,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
@@ -29,6 +31,7 @@ from lab.catalog import tool_error
 from lab.errors import BadInput
 from lab.toolcatalog import Database, ToolCatalog
 from lab.types import Arguments, ExpectedCall
+from lab.values import fold_date, fold_enum
 
 if TYPE_CHECKING:
     from lab.domain import Domain
@@ -42,6 +45,13 @@ INSTRUCTED_PROMPT = (
     " wrote them or a tool returned them; never invent one. When no tool applies, answer in plain text."
 )
 _ERROR_RANK = {"unknown_argument": 0, "missing_argument": 1, "invalid_argument": 2}
+# An integer is an int, never 5.0 (as the function-backed catalog's strict validation, and BFCL).
+Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
 
 
 class NoState:
@@ -95,7 +105,7 @@ class SchemaCatalog(ToolCatalog):
         self._schemas = {form["function"]["name"]: form for form in forms}
         self._read_only = frozenset(read_only)
         self._validators = {
-            n: Draft202012Validator(s["function"]["parameters"], format_checker=FormatChecker())
+            n: Validator(s["function"]["parameters"], format_checker=FormatChecker())
             for n, s in self._schemas.items()
         }
         self._gold: list[ExpectedCall] = []
@@ -118,6 +128,7 @@ class SchemaCatalog(ToolCatalog):
         if not isinstance(arguments, dict):
             return None, tool_error("invalid_argument", "arguments must be a JSON object")
         properties = self._properties(name)
+        arguments = {k: fold_value(properties.get(k), v) for k, v in arguments.items()}
         accepted = ", ".join(properties) or "none"
         problems = [
             ("unknown_argument", arg, f"unknown argument {arg!r} (accepted: {accepted})")
@@ -144,7 +155,7 @@ class SchemaCatalog(ToolCatalog):
         prop = self._properties(name).get(argument)
         if not isinstance(prop, dict):
             return None
-        valid = Draft202012Validator(prop, format_checker=FormatChecker()).is_valid(value)
+        valid = Validator(prop, format_checker=FormatChecker()).is_valid(value)
         return value if valid else None
 
     def call(self, db: Database, name: str, arguments: Any) -> JsonValue:
@@ -164,6 +175,20 @@ class SchemaCatalog(ToolCatalog):
     def new_db(self, fixture: dict[str, Any]) -> NoState:
         """No state: the fixture is not used."""
         return NoState()
+
+
+def fold_value(prop: Any, value: Any) -> Any:
+    """An argument value with its dates and enum strings in their one form (``lab.values``);
+    list items and object properties are folded by their own schemas."""
+    if not isinstance(prop, dict):
+        return value
+    if isinstance(value, list) and isinstance(prop.get("items"), dict):
+        return [fold_value(prop["items"], item) for item in value]
+    if isinstance(value, dict) and isinstance(prop.get("properties"), dict):
+        return {k: fold_value(prop["properties"].get(k), v) for k, v in value.items()}
+    if isinstance(prop.get("enum"), list):
+        return fold_enum(prop["enum"], value)
+    return fold_date(value) if prop.get("format") == "date" else value
 
 
 def canned(gold: ExpectedCall) -> JsonValue:

@@ -32,6 +32,7 @@ from lab.types import (
     TurnScore,
     TurnTrace,
 )
+from lab.values import fold
 
 if TYPE_CHECKING:
     from lab.toolcatalog import ToolCatalog as Catalog
@@ -82,22 +83,58 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
 
 
 def loose_text(text: str) -> str:
-    """Case-, whitespace- and punctuation-insensitive form of a free-text value."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    """The folded form of a free-text value, BFCL's rule (its ``standardize_string``): lowercase,
+    without spaces and ``, . / - _ * ^``, single quotes read as double quotes. Other characters
+    count, so "Boston, MA" equals "bostonma" and "2026/04/01" equals "2026-04-01", but "50%" does
+    not equal "50"."""
+    return fold(text)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[0-9a-z]+", text.casefold())
+
+
+def has_term(text: str, term: str) -> bool:
+    """Whether ``text`` contains ``term``: a run of its words that, joined, spells the term's words
+    joined (case, dashes, hashes and spacing aside: "A-4417" is in "order #a4417 broke"), or that
+    plus a plural "s"/"es"; never inside a word ("cap" is not in "escape")."""
+    words, target = _words(text), "".join(_words(term))
+    if not target:
+        return True
+    for start in range(len(words)):
+        joined = ""
+        for word in words[start:]:
+            joined += word
+            if joined in (target, target + "s", target + "es"):
+                return True
+            if len(joined) >= len(target) + 2:
+                break
+    return False
+
+
+def has_key_terms(text: Any, terms: list[str | list[str]]) -> bool:
+    """Whether a free-text value contains every key term (one of the alternatives of a list)."""
+    if not isinstance(text, str):
+        return False
+    return all(any(has_term(text, t) for t in ([term] if isinstance(term, str) else term)) for term in terms)
 
 
 def same_value(a: Any, b: Any, loose: bool = False) -> bool:
-    """Equality of two JSON values: numbers by value, strings loosely when ``loose``."""
+    """Equality of two JSON values: integers exactly, other numbers by value up to float noise
+    (``2 == 2.0``), strings loosely when ``loose`` and always
+    inside lists and objects (``loose_text``: BFCL folds strings there too)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)  # float noise only; BFCL: exact
     if isinstance(a, str) and isinstance(b, str):
         return loose_text(a) == loose_text(b) if loose else a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_value(x, y, loose) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y, True) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k], loose) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k], True) for k in a)
     return a == b
 
 
@@ -140,13 +177,15 @@ def wrong_arguments(
     db: Any = None,
     any_of: Mapping[str, list[Any]] | None = None,
     may_omit: Collection[str] = (),
+    key_terms: Mapping[str, list[str | list[str]]] | None = None,
 ) -> list[str]:
     """The arguments of a same-tool call that are wrong; empty when the call is right.
 
     Both sides are canonicalised with ``catalog.validate`` (defaults filled, ids and dates
     canonical). A made call that fails validation is wrong even if its values look equal.
     An argument is also right when the made call leaves it out and it is in ``may_omit``, or
-    when its value equals one of its ``any_of`` values (canonicalised the same way).
+    when its value equals one of its ``any_of`` values (canonicalised the same way), or, for a
+    free-text argument with ``key_terms``, when its value contains them all (``has_key_terms``).
     For a read-only tool, differing free-text arguments are forgiven when the tool returns
     the same result for both argument sets on ``db`` (see ``retrieved``).
     """
@@ -160,6 +199,8 @@ def wrong_arguments(
         return sorted({named} if named else differing(expected, made, loose) or {INVALID})
     wrong = differing(exp_canon, made_canon, loose)
     wrong -= accepted(catalog, name, expected, made_canon, wrong, any_of or {}, set(may_omit) - set(made))
+    terms = key_terms or {}
+    wrong -= {a for a in wrong & loose & terms.keys() if has_key_terms(made_canon.get(a), terms[a])}
     if wrong and wrong <= loose and db is not None and catalog.is_read_only(name):
         echoed = frozenset(wrong)
         expected_result = retrieved(catalog.call(db.copy(), name, exp_canon), echoed)
@@ -197,7 +238,7 @@ def pair(catalog: Catalog, expected: ExpectedCall, made: MadeCall, db: Any = Non
         return CallOutcome(verdict="wrong_tool", tool=expected.name, expected=expected, made=made)
     wrong = wrong_arguments(
         catalog, expected.name, dict(expected.arguments), dict(made.arguments or {}), db,
-        expected.any_of, expected.may_omit,
+        expected.any_of, expected.may_omit, expected.key_terms,
     )  # fmt: skip
     verdict = "wrong_arguments" if wrong else "matched"
     return CallOutcome(

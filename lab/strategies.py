@@ -21,7 +21,10 @@ prompt (a user's file, a shorter one) runs in any strategy's graph. The ladder, 
   makes them by scoring candidates with its likelihood; any other model by generating its reply.
 
 The instruction texts and the clarify words are the domain's (``lab.domain.Domain``). A user's own
-system prompt file replaces the instruction text of any strategy. This module builds prompts; it
+system prompt file replaces the instruction text of any strategy. Any strategy can run with a
+short prompt (``prompt``, a form of ``lab.models.promptform``): with ``names`` or ``none`` its
+instruction text is the domain's one-line instruction and the local model sees the catalog as
+names only, or not at all (for a tuned model, which has learned the tools). This module builds prompts; it
 does not call models or run the graph.
 """
 
@@ -35,6 +38,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from lab.errors import BadInput
+from lab.models import promptform
 from lab.models.toolformat import render_calls
 from lab.score import mentions
 from lab.types import CATEGORIES, Clarify, Expect, Scenario
@@ -66,12 +70,14 @@ class Strategy:
         system_prompt: the system message of every model request.
         max_retries: how often per turn a rejected call may be sent back (graphs with checks only).
         field_words: the domain's words for arguments its clarifying questions name.
+        prompt: the prompt form (``lab.models.promptform``) the catalog is rendered in.
     """
 
     name: str
     system_prompt: str
     max_retries: int = 0
     field_words: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    prompt: str = promptform.DEFAULT_FORM
 
     @classmethod
     def build(cls, graph: Any) -> None:
@@ -122,6 +128,7 @@ def make_strategy(
     train_file: Path | str = DEFAULT_TRAIN,
     k: int = len(CATEGORIES),
     max_retries: int = 2,
+    prompt: str = promptform.DEFAULT_FORM,
 ) -> Strategy:
     """Build a strategy by name.
 
@@ -133,23 +140,27 @@ def make_strategy(
         train_file: scenarios to draw few-shot examples from; every one must be in the train split.
         k: number of few-shot examples (default: one per category).
         max_retries: retries of rejected calls per turn for ``workflow`` and ``decide``.
+        prompt: the prompt form; ``names`` and ``none`` use the domain's one-line instruction.
 
     Raises:
-        BadInput: unknown name (``--strategy``), unreadable prompt file, or non-train examples.
+        BadInput: unknown name (``--strategy``) or prompt form (``--prompt``), unreadable prompt
+            file, or non-train examples.
     """
     check_name(name)
-    base = domain.zero_shot_prompt if name == "zero_shot" else domain.instructed_prompt
+    promptform.check_form(prompt)
+    short = name == "zero_shot" or prompt != promptform.DEFAULT_FORM
+    base = domain.zero_shot_prompt if short else domain.instructed_prompt
     if system_prompt_file is not None:
         base = read_system_prompt(system_prompt_file)
     words = domain.field_words
     if name == "few_shot":
-        examples = pick_examples(load_train(train_file), k)
-        prompt = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
-        return Strategy(name, prompt, field_words=words)
+        examples = pick_examples(load_train(train_file, domain.name), k)
+        text = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
+        return Strategy(name, text, field_words=words, prompt=prompt)
     if name in ("workflow", "decide"):
         kind = Workflow if name == "workflow" else Decide
-        return kind(name, base, max_retries=max_retries, field_words=words)
-    return Strategy(name, base, field_words=words)
+        return kind(name, base, max_retries=max_retries, field_words=words, prompt=prompt)
+    return Strategy(name, base, field_words=words, prompt=prompt)
 
 
 def read_system_prompt(path: Path | str) -> str:
@@ -163,12 +174,19 @@ def read_system_prompt(path: Path | str) -> str:
     return text
 
 
-def load_train(path: Path | str) -> list[Scenario]:
-    """Scenarios for few-shot examples; refuses a file holding any scenario not in the train split."""
+def load_train(path: Path | str, domain: str | None = None) -> list[Scenario]:
+    """Scenarios for few-shot examples; refuses a file holding any scenario not in the train split or,
+    when ``domain`` is given, for another domain (a hand-written domain has no train pack to draw from)."""
     from lab.scenarios import load_scenarios
 
     scenarios = load_scenarios(path)
     for scenario, line in zip(scenarios, _scenario_lines(path), strict=False):
+        if domain is not None and scenario.domain != domain:
+            raise BadInput(
+                f"{path}:{line}",
+                f"few_shot draws its examples from a train pack of domain {domain}, but this scenario is "
+                f"for domain {scenario.domain}; few_shot is unavailable for {domain}",
+            )
         if scenario.split != "train":
             raise BadInput(
                 f"{path}:{line}", f"few-shot examples come from the train split only, not {scenario.split!r}"

@@ -41,9 +41,15 @@ class Database(Protocol):
     def copy(self) -> Database: ...
 
 
+def is_string(prop: dict[str, Any]) -> bool:
+    """Whether a property schema takes strings: ``"string"``, or ``["string", "null"]`` (nullable)."""
+    kind = prop.get("type")
+    return kind == "string" or (isinstance(kind, list) and set(kind) == {"string", "null"})
+
+
 def string_kind(prop: dict[str, Any]) -> str | None:
     """``copied``, ``free_text`` or None for a property schema (see the module docstring)."""
-    if prop.get("type") != "string":
+    if not is_string(prop):
         return None
     if MARKER in prop:
         return prop[MARKER] if prop[MARKER] in (COPIED, FREE_TEXT) else None
@@ -115,7 +121,7 @@ class ToolCatalog(ABC):
 
     def _strings(self, name: str, test: Callable[[dict[str, Any]], bool]) -> list[str]:
         props = self._schemas[name]["function"].get("parameters", {}).get("properties", {})
-        return [arg for arg, prop in props.items() if prop.get("type") == "string" and test(prop)]
+        return [arg for arg, prop in props.items() if is_string(prop) and test(prop)]
 
     # ----------------------------------------------------------------------- per scenario
 

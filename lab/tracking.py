@@ -4,33 +4,75 @@ The store is ``sqlite:///mlruns/mlflow.db`` (artifacts next to it, under ``artif
 ``MLFLOW_TRACKING_URI`` names another (a team server). Every write is retried with backoff
 while SQLite reports "database is locked", so several processes can share one store. Values
 pass through lab.redact before they reach MLflow. Traces are built after the fact from the
-lab's Trace records (lab.spans plans them) and linked to their run, each carrying the lab's
-verdict (lab.explain words it) as assessments. What a person reads next to a run also lands
-here: the suite as an evaluation dataset, the system prompt's version in the prompt registry,
-a tuned adapter as a LoggedModel. This module does not score, run scenarios or draw figures.
+lab's Trace records (lab.spans plans them) as MLflow entities, linked to their run and written to
+the store directly (not through MLflow's tracer and its background export queue), then counted
+back; each carries the lab's verdict (lab.explain words it) as assessments. What a person reads
+next to a run also lands here: the suite as an evaluation dataset, the system prompt's version in
+the prompt registry, a tuned adapter as a LoggedModel. A store that cannot be written or reached
+(a full disk, a read-only folder, a server that does not answer) raises ``StoreError`` naming it.
+A new SQLite store is created and migrated under a file lock beside it, so processes started at
+once do not race. This module does not score, run scenarios or draw figures.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import functools
 import logging
 import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import mlflow
-from mlflow.entities import Metric, Param, RunTag, SpanStatus, SpanStatusCode
+from mlflow.entities import (
+    AssessmentSource,
+    Expectation,
+    Feedback,
+    Metric,
+    Param,
+    RunTag,
+    Span,
+    SpanStatus,
+    SpanStatusCode,
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceLocation,
+    TraceState,
+)
 from mlflow.exceptions import MlflowException
-from mlflow.tracing import set_span_chat_tools
+from mlflow.tracing.constant import (
+    MAX_CHARS_IN_TRACE_INFO_METADATA,
+    TRUNCATION_SUFFIX,
+    SpanAttributeKey,
+    TraceMetadataKey,
+    TraceTagKey,
+)
+from mlflow.tracing.utils import (
+    add_size_stats_to_trace_metadata,
+    build_otel_context,
+    dump_span_attribute_value,
+    generate_mlflow_trace_id_from_otel_trace_id,
+)
+from mlflow.tracing.utils.default_log_level import default_log_level_for_span_type
 from mlflow.tracking import MlflowClient
+from mlflow.tracking._tracking_service.utils import _get_store
+from mlflow.types.chat import ChatTool
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from lab import results
-from lab.errors import BadInput
+from lab.errors import BadInput, StoreError
 from lab.explain import TrialVerdict
 from lab.redact import redact, redact_text
 from lab.spans import SpanPlan, plan_trace
@@ -45,6 +87,20 @@ T = TypeVar("T")
 _clients: dict[str, MlflowClient] = {}
 _configured: dict[str, str] = {}
 logging.getLogger("mlflow").setLevel(logging.WARNING)  # store creation and exit flushes are not news
+# MLflow logs a database error with its traceback and then raises it; the lab reports what it raises.
+logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+# The lab prints its own link to a run; MLflow's "View run" lines would break `--json` on stdout.
+os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+# A server that does not answer fails within seconds, not after minutes of retries (a user's
+# own setting wins).
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+TRACES_PER_WRITE = 100  # traces whose spans go to the store in one log_spans call (one request)
+_ID_GENERATOR = RandomIdGenerator()  # OTel's trace and span ids, as MLflow's tracer makes them
+FULL_MARKERS = ("database or disk is full", "no space left on device")
+READ_ONLY_MARKERS = ("readonly database", "read-only file system", "unable to open database file")
+DOWN_MARKERS = ("connection refused", "max retries exceeded", "failed to establish a new connection")
 
 
 @dataclass(frozen=True)
@@ -85,22 +141,103 @@ def retry_locked(action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             return action(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - only lock errors are retried, others re-raised
             if attempt + 1 == RETRY_ATTEMPTS or not any(m in str(exc).lower() for m in LOCKED_MARKERS):
+                failure = store_failure(exc)
+                if failure is not None:
+                    raise failure from exc
                 raise
             time.sleep(min(RETRY_CAP_S, RETRY_BASE_S * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
 
-def client() -> MlflowClient:
-    """A client of the current store; points MLflow's global URI (and so the tracer) at it too."""
+def store_location() -> str:
+    """The store as a user would name it: the SQLite file, or the server's URI."""
     uri = tracking_uri()
-    if uri.startswith("sqlite:///"):
-        store_dir().mkdir(parents=True, exist_ok=True)
+    return uri.removeprefix("sqlite:///").split("?", 1)[0] if uri.startswith("sqlite:///") else uri
+
+
+def store_failure(exc: BaseException) -> StoreError | None:
+    """A ``StoreError`` for a full disk, a read-only or unwritable place, or a server that does not
+    answer, found anywhere in ``exc``'s chain; None for any other error (those are not judged here)."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in seen:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    text = " ".join(str(e) for e in seen).lower()
+    codes = {e.errno for e in seen if isinstance(e, OSError)}
+    where = next((str(e.filename) for e in seen if isinstance(e, OSError) and e.filename), store_location())
+    if errno.ENOSPC in codes or any(m in text for m in FULL_MARKERS):
+        return StoreError(where, "the disk is full; free space")
+    if codes & {errno.EROFS, errno.EACCES, errno.EPERM} or any(m in text for m in READ_ONLY_MARKERS):
+        return StoreError(where, "cannot write here (read-only or no permission); fix its permissions")
+    if tracking_uri().startswith(("http://", "https://")) and any(m in text for m in DOWN_MARKERS):
+        return StoreError(where, "the MLflow server does not answer; start it (or unset MLFLOW_TRACKING_URI)")
+    return None
+
+
+def _raise_store_failure(exc: BaseException) -> None:
+    """Raise ``exc`` as a ``StoreError`` where ``store_failure`` recognises it, else as it is."""
+    failure = store_failure(exc)
+    if failure is None:
+        raise exc
+    raise failure from exc
+
+
+def check_server(uri: str, timeout_s: float = 5.0) -> None:
+    """Raise ``StoreError`` unless the MLflow server at ``uri`` answers its health check."""
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s):
+            return
+    except OSError as exc:  # urllib's URLError is an OSError; an HTTP error status still answers
+        if getattr(exc, "code", None) is not None:
+            return
+        reason = getattr(exc, "reason", exc)
+        raise StoreError(uri, f"the MLflow server does not answer ({reason}); start it") from exc
+
+
+@contextlib.contextmanager
+def store_lock() -> Iterator[None]:
+    """Hold an exclusive lock on ``mlflow.db.lock`` beside a SQLite store (no-op for a server)."""
+    if not tracking_uri().startswith("sqlite:///"):
+        yield
+        return
+    path = Path(store_location()).with_name(Path(store_location()).name + ".lock")
+    try:
+        handle = open(path, "a")  # noqa: SIM115 - held for the block
+    except OSError as exc:
+        _raise_store_failure(exc)
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def client() -> MlflowClient:
+    """A client of the current store; points MLflow's global URI (and so the tracer) at it too.
+
+    The first client of a SQLite store creates and migrates it under ``store_lock``; the first of
+    a server checks that it answers.
+
+    Raises:
+        StoreError: the store's folder cannot be created or written, or the server does not answer.
+    """
+    uri = tracking_uri()
+    if uri not in _clients:
+        if uri.startswith("sqlite:///"):
+            try:
+                store_dir().mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                _raise_store_failure(exc)
+        elif uri.startswith(("http://", "https://")):
+            check_server(uri)
     if _configured.get("uri") != uri:
         # An explicit set resets MLflow's tracer, whose exporter otherwise keeps the first store it saw.
         mlflow.set_tracking_uri(uri)
         _configured["uri"] = uri
     if uri not in _clients:
-        _clients[uri] = retry_locked(MlflowClient, uri)
+        with store_lock():
+            made = retry_locked(MlflowClient, uri)
+            retry_locked(made.search_experiments, max_results=1)  # creates and migrates a new store
+        _clients[uri] = made
     return _clients[uri]
 
 
@@ -323,88 +460,185 @@ def log_traces(
     run: RunRef,
     records: list[ResultRecord],
     tools: list[dict[str, Any]],
-    rounds: int = 3,
     verdicts: dict[tuple[str, int], TrialVerdict] | None = None,
 ) -> int:
-    """Log one MLflow trace per record not yet traced in the run; returns how many were missing.
+    """Log one MLflow trace per record not yet completely traced in the run; returns how many it logged.
 
-    With ``verdicts`` each trace carries the lab's verdict as assessments (see ``_assess``).
+    Traces are built from the lab's span plans as MLflow entities and written to the store in
+    this thread, ``TRACES_PER_WRITE`` at a time: each trace's info (tags, run link, assessments)
+    with ``start_trace`` in state IN_PROGRESS, then all their spans with one ``log_spans``, which
+    sets each trace's state from its root span in the same transaction. MLflow's tracer, span
+    processors and background export queue are not involved, so nothing is discarded or
+    swallowed: a store error is raised (``StoreError`` where ``store_failure`` recognises it), and
+    a trace whose spans were not written stays IN_PROGRESS, is not counted as complete, and is
+    deleted and written again by the next call (a resumed run). With ``verdicts`` each trace
+    carries the lab's verdict as assessments (see ``_assessments``).
 
-    Spans are exported in the background in batches; the export swallows store errors (a
-    locked database), so after a flush the run is checked and what is missing is logged again.
+    Raises:
+        StoreError: the store cannot be written, or some trials still have no complete trace.
     """
-    tools = redact(tools)  # attached to every model span: the store gets nothing unmasked
-    missing = None
-    for _ in range(rounds):
-        have = logged_trials(run)
-        todo = [r for r in records if (r.trace.scenario_id, r.trace.trial) not in have]
-        missing = len(todo) if missing is None else missing
-        if not todo:
-            break
-        for record in todo:
-            _log_trace(
-                run, record, tools, (verdicts or {}).get((record.trace.scenario_id, record.trace.trial))
-            )
-        mlflow.flush_trace_async_logging()
-    return missing or 0
+    todo = _untraced(run, records)
+    if not todo:
+        return 0
+    drop_incomplete_traces(run)
+    tools_attribute, verdicts = _chat_tools_attribute(tools), verdicts or {}
+    store = _trace_store()
+    for start in range(0, len(todo), TRACES_PER_WRITE):
+        built = [
+            _trace_entities(run, r, tools_attribute, verdicts.get((r.trace.scenario_id, r.trace.trial)))
+            for r in todo[start : start + TRACES_PER_WRITE]
+        ]
+        for info, _ in built:
+            retry_locked(store.start_trace, info)
+        retry_locked(store.log_spans, run.experiment_id, [span for _, spans in built for span in spans])
+    missing = len(_untraced(run, records))
+    if missing:
+        raise StoreError(run.run_id, f"{missing} of {len(records)} trials have no complete trace in the run")
+    return len(todo)
 
 
-def _log_trace(
-    run: RunRef, record: ResultRecord, tools: list[dict[str, Any]], verdict: TrialVerdict | None = None
-) -> None:
+def _untraced(run: RunRef, records: list[ResultRecord]) -> list[ResultRecord]:
+    have = logged_trials(run)
+    return [r for r in records if (r.trace.scenario_id, r.trace.trial) not in have]
+
+
+def drop_incomplete_traces(run: RunRef) -> None:
+    """Delete the run's traces that an interrupted or failed write left incomplete (still in
+    progress, or without the lab's tags), so that logging them again leaves one trace per trial."""
+    found = retry_locked(
+        mlflow.search_traces,
+        locations=[run.experiment_id],
+        run_id=run.run_id,
+        return_type="list",
+        include_spans=False,
+    )
+    stale = [
+        t.info.trace_id
+        for t in found
+        if "lab.scenario_id" not in t.info.tags or t.info.state.value not in ("OK", "ERROR")
+    ]
+    for start in range(0, len(stale), 100):
+        retry_locked(client().delete_traces, run.experiment_id, trace_ids=stale[start : start + 100])
+
+
+def _trace_store() -> Any:
+    """The tracking store behind ``client()``: SQL for a SQLite (or database) URI, REST for a server."""
+    client()  # creates and migrates a new store first
+    return _get_store(tracking_uri())
+
+
+def _chat_tools_attribute(tools: list[dict[str, Any]]) -> str:
+    """The tools offered, masked, checked as MLflow chat tools and serialized once for every
+    model span (what ``mlflow.tracing.set_span_chat_tools`` stores)."""
+    masked = redact(tools)
+    for tool in masked:
+        ChatTool.model_validate(tool)
+    return dump_span_attribute_value(masked)
+
+
+@functools.cache
+def _environment_metadata() -> dict[str, str]:
+    """What MLflow's tracer records on every trace about where it ran (user, source, git) and the
+    trace schema version; resolved once per process, as the tracer does."""
+    from mlflow.tracing.constant import TRACE_SCHEMA_VERSION, TRACE_SCHEMA_VERSION_KEY
+    from mlflow.tracing.utils.environment import resolve_env_metadata
+
+    return {**resolve_env_metadata(), TRACE_SCHEMA_VERSION_KEY: str(TRACE_SCHEMA_VERSION)}
+
+
+def _trace_entities(
+    run: RunRef, record: ResultRecord, tools_attribute: str, verdict: TrialVerdict | None
+) -> tuple[Any, list[Any]]:
+    """A trial's trace as MLflow entities: its TraceInfo (state IN_PROGRESS until its spans are
+    written) and its spans, the plan's tree with the trial ending now. Every value is masked."""
     plan = plan_trace(record.trace)
     origin_ns = time.time_ns() - int(plan.end_s * 1e9)
-    tags = {
-        "lab.scenario_id": record.trace.scenario_id,
-        "lab.trial": str(record.trace.trial),
-        "lab.success": str(record.scored.success).lower(),
-        "lab.category": record.scored.category,
-    }
-    root = mlflow.start_span_no_context(
-        plan.name,
-        span_type=plan.span_type,
-        inputs=redact(plan.inputs),
-        attributes=redact(plan.attributes),
-        experiment_id=run.experiment_id,
-        start_time_ns=origin_ns,
-        tags=tags,
-        metadata={"mlflow.sourceRun": run.run_id},
+    otel_trace_id = _ID_GENERATOR.generate_trace_id()
+    trace_id = generate_mlflow_trace_id_from_otel_trace_id(otel_trace_id)
+    spans: list[Any] = []
+    _add_spans(plan, None, (otel_trace_id, trace_id, origin_ns, tools_attribute), spans)
+    root = spans[0]
+
+    def preview(value: Any) -> str:  # the root's serialized inputs or outputs, cut as the tracer cuts them
+        text, limit = dump_span_attribute_value(redact(value)), MAX_CHARS_IN_TRACE_INFO_METADATA
+        return text if len(text) <= limit else text[: limit - len(TRUNCATION_SUFFIX)] + TRUNCATION_SUFFIX
+
+    info = TraceInfo(
+        trace_id=trace_id,
+        trace_location=TraceLocation.from_experiment_id(run.experiment_id),
+        request_time=root.start_time_ns // 1_000_000,
+        execution_duration=(root.end_time_ns - root.start_time_ns) // 1_000_000,
+        state=TraceState.IN_PROGRESS,
+        trace_metadata={
+            **_environment_metadata(),
+            TraceMetadataKey.SOURCE_RUN: run.run_id,
+            TraceMetadataKey.INPUTS: preview(plan.inputs),
+            TraceMetadataKey.OUTPUTS: preview(plan.outputs),
+        },
+        tags={
+            TraceTagKey.TRACE_NAME: root.name,
+            "lab.scenario_id": record.trace.scenario_id,
+            "lab.trial": str(record.trace.trial),
+            "lab.success": str(record.scored.success).lower(),
+            "lab.category": record.scored.category,
+        },
     )
-    turns = [_emit(child, root, origin_ns, tools) for child in plan.children]
     if verdict is not None:
-        _assess(root, turns, verdict)
-    _end(root, plan, origin_ns)
+        turn_ids = [s.span_id for s in spans if s.parent_id == root.span_id and s.span_type == "CHAIN"]
+        info.assessments = _assessments(trace_id, root.span_id, turn_ids, verdict)
+    add_size_stats_to_trace_metadata(Trace(info=info, data=TraceData(spans=spans)))
+    return info, spans
 
 
-def _emit(plan: SpanPlan, parent: Any, origin_ns: int, tools: list[dict[str, Any]]) -> Any:
-    span = mlflow.start_span_no_context(
-        plan.name,
-        span_type=plan.span_type,
-        parent_span=parent,
-        inputs=redact(plan.inputs),
-        attributes=redact(plan.attributes),
-        start_time_ns=origin_ns + int(plan.start_s * 1e9),
+def _add_spans(plan: SpanPlan, parent: Any, trace: tuple[int, str, int, str], out: list[Any]) -> None:
+    """Append the span of ``plan`` (under ``parent``, an OTel span context or None) and its
+    descendants to ``out`` in tree order. ``trace``: the OTel trace id, the MLflow trace id, the
+    trial's start (ns) and the serialized chat tools. Attributes are stored as MLflow's tracer
+    stores them: every value JSON-encoded, with the span's type, inputs, outputs, log level and
+    trace id."""
+    otel_trace_id, trace_id, origin_ns, tools_attribute = trace
+    attributes = {key: dump_span_attribute_value(value) for key, value in redact(plan.attributes).items()}
+    attributes |= {
+        SpanAttributeKey.REQUEST_ID: dump_span_attribute_value(trace_id),
+        SpanAttributeKey.SPAN_TYPE: dump_span_attribute_value(plan.span_type),
+        SpanAttributeKey.INPUTS: dump_span_attribute_value(redact(plan.inputs)),
+        SpanAttributeKey.OUTPUTS: dump_span_attribute_value(redact(plan.outputs)),
+    }
+    attributes[SpanAttributeKey.LOG_LEVEL] = str(int(default_log_level_for_span_type(plan.span_type)))
+    if plan.span_type == "CHAT_MODEL":
+        attributes[SpanAttributeKey.CHAT_TOOLS] = tools_attribute
+    status = (
+        SpanStatus(SpanStatusCode.ERROR, redact_text(plan.error))
+        if plan.error
+        else SpanStatus(SpanStatusCode.OK)
     )
-    if plan.span_type == "CHAT_MODEL" and tools:
-        set_span_chat_tools(span, tools)
+    context = build_otel_context(otel_trace_id, _ID_GENERATOR.generate_span_id())
+    span = Span(
+        ReadableSpan(
+            name=plan.name,
+            context=context,
+            parent=parent,
+            resource=Resource.get_empty(),
+            attributes=attributes,
+            status=status.to_otel_status(),
+            start_time=origin_ns + int(plan.start_s * 1e9),
+            end_time=origin_ns + int(plan.end_s * 1e9),
+        )
+    )
+    out.append(span)
     for child in plan.children:
-        _emit(child, span, origin_ns, tools)
-    _end(span, plan, origin_ns)
-    return span
+        _add_spans(child, context, trace, out)
 
 
-def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
-    """Attach the verdict to the trace before its root ends, so the export writes it with the trace.
+def _assessments(trace_id: str, root_id: str, turn_ids: list[str], verdict: TrialVerdict) -> list[Any]:
+    """The verdict as assessments, written with the trace.
 
     Trace level: ``passed`` (bool feedback, the reason as rationale) and ``expected_calls`` (an
     expectation: what each turn should have done). Each turn's span: ``turn_correct`` (bool
     feedback, ``expected X, got Y: reason``). Text is masked. The trace's state stays the
     execution's (OK unless the trial errored); pass/fail lives in the assessments.
     """
-    from mlflow.entities import AssessmentSource, Expectation, Feedback
-    from mlflow.tracing.trace_manager import InMemoryTraceManager
-
-    source, trace_id = AssessmentSource(source_type="CODE", source_id=ASSESSOR), root.trace_id
+    source = AssessmentSource(source_type="CODE", source_id=ASSESSOR)
     items: list[Any] = [
         Feedback(
             name="passed",
@@ -421,7 +655,6 @@ def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
         ),
     ]
     for turn in verdict.turns:
-        span = turns[turn.index] if turn.index < len(turns) else root
         items.append(
             Feedback(
                 name="turn_correct",
@@ -429,12 +662,10 @@ def _assess(root: Any, turns: list[Any], verdict: TrialVerdict) -> None:
                 rationale=redact_text(f"turn {turn.index}: {turn.rationale}"),
                 source=source,
                 trace_id=trace_id,
-                span_id=span.span_id,
+                span_id=turn_ids[turn.index] if turn.index < len(turn_ids) else root_id,
             )
         )
-    with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
-        if trace is not None:
-            trace.info.assessments.extend(items)
+    return items
 
 
 def trace_assessments(run: RunRef) -> dict[tuple[str, int], list[dict[str, Any]]]:
@@ -460,19 +691,16 @@ def trace_assessments(run: RunRef) -> dict[tuple[str, int], list[dict[str, Any]]
     }
 
 
-def _end(span: Any, plan: SpanPlan, origin_ns: int) -> None:
-    status = SpanStatus(SpanStatusCode.ERROR, redact_text(plan.error)) if plan.error else "OK"
-    span.end(outputs=redact(plan.outputs), status=status, end_time_ns=origin_ns + int(plan.end_s * 1e9))
-
-
 def run_traces(run: RunRef) -> list[dict[str, Any]]:
-    """The run's traces as plain dicts: tags and spans (name, type, parent, inputs, outputs)."""
+    """The run's traces as plain dicts: state, tags, metadata and spans (name, type, parent,
+    inputs, outputs, status, times, attributes)."""
     found = retry_locked(
         mlflow.search_traces, locations=[run.experiment_id], run_id=run.run_id, return_type="list"
     )
     return [
         {
             "trace_id": t.info.trace_id,
+            "state": t.info.state.value,
             "tags": dict(t.info.tags),
             "metadata": dict(t.info.trace_metadata),
             "spans": [
@@ -486,6 +714,7 @@ def run_traces(run: RunRef) -> list[dict[str, Any]]:
                     "status": s.status.status_code.value,
                     "start_ns": s.start_time_ns,
                     "end_ns": s.end_time_ns,
+                    "attributes": s.attributes,
                 }
                 for s in t.data.spans
             ],
@@ -657,3 +886,13 @@ def ui_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if environ is None else environ)
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     return env
+
+
+def running_runs(experiment: str, kind: str) -> list[RunRef]:
+    """The runs of ``experiment`` tagged ``lab.kind`` = ``kind`` whose status is still RUNNING."""
+    found = retry_locked(client().get_experiment_by_name, experiment)
+    if found is None:
+        return []
+    query = f"tags.`lab.kind` = '{kind}' and attributes.status = 'RUNNING'"
+    runs = retry_locked(client().search_runs, [found.experiment_id], query)
+    return [find_run(run.info.run_id) for run in runs]

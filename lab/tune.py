@@ -16,16 +16,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from lab import tracking, tune_data
+from lab import budget, tracking, tune_data
 from lab.errors import BadInput
 from lab.io import folder_in_place
-from lab.lora import lora_model, mean_loss, pick_device, pick_precision, seed_everything, train
-from lab.models import hfload
+from lab.lora import lora_model, mean_loss, pick_device, pick_precision, seed_everything, time_steps, train
+from lab.models import hfload, promptform
 from lab.types import Contract
 
 EXPERIMENT = "tune"
@@ -38,7 +39,9 @@ class TuneSummary(Contract):
     ``examples`` are export rows, ``items`` the training sequences made of them (one per row, after
     rows that begin another are folded into it),
     ``target_tokens`` the tokens with a loss, ``tokens`` all sequence tokens after the shared
-    prefix of ``prefix_tokens`` tokens (system prompt and catalog, run once per batch).
+    prefix of ``prefix_tokens`` tokens (system prompt and catalog, run once per batch), ``prompt``
+    the prompt form of the export the rows were rendered in (``lab run`` defaults to it), and
+    ``steps`` below ``planned_steps`` when a time budget ran out during training.
     """
 
     run_id: str | None
@@ -64,6 +67,9 @@ class TuneSummary(Contract):
     first_loss: float
     final_loss: float
     val_loss: float | None = None
+    prompt: str = promptform.DEFAULT_FORM
+    budget_minutes: float | None = None
+    planned_steps: int | None = None
 
 
 def base_name(base: str) -> str:
@@ -115,9 +121,16 @@ def check_data(data_dir: str | Path) -> None:
 
 
 def load_items(
-    data_dir: str | Path, encoder: tune_data.Encoder, max_examples: int | None, seed: int, max_val: int
+    data_dir: str | Path,
+    encoder: tune_data.Encoder,
+    max_examples: int | None,
+    seed: int,
+    max_val: int,
+    fit: Callable[[list[dict[str, Any]], list[tune_data.Item]], int] | None = None,
 ) -> tuple[int, list[tune_data.Item], list[tune_data.Item]]:
     """Rows used, train sequences and (at most ``max_val`` rows of) val sequences of an export.
+
+    ``fit(rows, val_items)`` (a time budget) says how many of the shuffled rows to train on.
 
     Raises:
         BadInput: ``FILE:1`` when the train file has no examples or nothing to learn.
@@ -126,14 +139,16 @@ def load_items(
     rows = tune_data.subset(tune_data.read_rows(path), max_examples, seed)
     if not rows:
         raise BadInput(f"{path}:1", "no training examples in this file")
-    items = tune_data.encode_rows(rows, encoder)
-    if not items:
-        raise BadInput(f"{path}:1", "no assistant message with weight 1 to learn from")
     try:
         val_rows = tune_data.read_rows(tune_data.data_file(data_dir, "hf", "val"))
         val = tune_data.encode_rows(tune_data.subset(val_rows, max_val, seed), encoder)
     except BadInput:
         val = []
+    if fit is not None:
+        rows = rows[: fit(rows, val)]
+    items = tune_data.encode_rows(rows, encoder)
+    if not items:
+        raise BadInput(f"{path}:1", "no assistant message with weight 1 to learn from")
     return len(rows), items, val
 
 
@@ -153,6 +168,8 @@ def tune(
     precision: str = "auto",
     max_val: int = 32,
     progress: Callable[[int, int, float], None] | None = None,
+    budget_minutes: float | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> TuneSummary:
     """LoRA-tune the local model ``base`` on the export in ``data_dir``; the adapter goes to ``out_dir``.
 
@@ -169,13 +186,21 @@ def tune(
             in bfloat16 natively (lab/lora.py). The val loss is measured in float32, as inference runs.
         max_val: val rows (a seeded sample) whose loss is measured after training; 0 for none.
         progress: called with ``(step, steps, loss)`` after every optimizer step.
+        budget_minutes: the whole tune's time (loading, timing, training, val loss) from the call:
+            a few steps are timed first, then as many of the shuffled rows as fit are trained on
+            (``max_examples`` still caps them), and training stops early if the budget runs out.
+        clock: the time source of the budget (seconds).
 
     Returns:
         The summary, whose ``model`` is the string ``lab run --model`` accepts.
 
     Raises:
-        BadInput: bad ``--base``/``--out``/``--precision``, a missing export file, or an empty dataset.
+        BadInput: bad ``--base``/``--out``/``--precision``/``--budget-minutes``, a missing export file,
+            or an empty dataset.
     """
+    deadline = budget.Deadline(budget_minutes * 60, clock) if budget_minutes is not None else None
+    if budget_minutes is not None and budget_minutes <= 0:
+        raise BadInput("--budget-minutes", f"must be positive, not {budget_minutes}")
     name, out, device = base_name(base), Path(out_dir), pick_device(device)
     try:
         precision = pick_precision(device, precision)
@@ -183,24 +208,32 @@ def tune(
         raise BadInput("--precision", str(exc)) from exc
     check_out(out)
     check_data(data_dir)
+    form = promptform.export_form(data_dir)
     seed_everything(seed)
     model, tokenizer = load_base(name, device)
-    encoder = tune_data.Encoder(tokenizer)
-    examples, items, val_items = load_items(data_dir, encoder, max_examples, seed, max_val)
+    encoder = tune_data.Encoder(tokenizer, form)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     seed_everything(seed)
     adapted = lora_model(model, rank, alpha)
     model, prefixes = adapted.get_base_model(), encoder.prefixes
+    fit = None
+    if deadline is not None:
+        timer = partial(time_steps, model, prefixes, precision=precision, clock=clock)
+        fit = budget.BudgetFit(deadline, timer, encoder, batch_size, epochs, pad_id)
+    examples, items, val_items = load_items(data_dir, encoder, max_examples, seed, max_val, fit)
     hyper = {"epochs": epochs, "lr": lr, "rank": rank, "alpha": alpha, "batch_size": batch_size, "seed": seed}
     run = _start_run(base, data_dir, out, device, precision, examples, items, hyper, max_examples)
+    tracking.set_tags(run.run_id, {"lab.prompt": form})
     try:
-        started = time.perf_counter()
+        started = clock()
         losses = train(
             model, prefixes, items, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, pad_id=pad_id,
             precision=precision,
             on_step=lambda step, steps, loss: _step(run.run_id, step, steps, loss, progress),
+            stop=None if deadline is None or fit is None else partial(deadline.spent, fit.reserve_s),
         )  # fmt: skip
-        seconds = time.perf_counter() - started
+        seconds = clock() - started
+        planned = epochs * len(tune_data.batch_tokens(items, batch_size))
         summary = TuneSummary(
             run_id=run.run_id,
             model=f"local/{name}+{out}",
@@ -219,6 +252,9 @@ def tune(
             first_loss=losses[0],
             final_loss=_tail_mean(losses),
             val_loss=mean_loss(model, prefixes, val_items, batch_size, pad_id),
+            prompt=form,
+            budget_minutes=budget_minutes,
+            planned_steps=planned,
             **hyper,
         )
         save_adapter(adapted, out, summary)

@@ -2,7 +2,8 @@
 
 An export folder (lab/export.py) holds ``FORMAT/SPLIT.jsonl`` and a ``manifest.json`` mapping
 formats to files. Every weight-1 assistant message of a row is a target; its prompt is the
-conversation before it, rendered by lab/models/toolformat.py exactly as inference renders it: a
+conversation before it, rendered by lab/models/toolformat.py exactly as inference renders it, in
+the export's prompt form (lab/models/promptform.py): a
 shared prefix (system prompt and tool catalog, the same for every row of a strategy) and the
 dialogue so far. All targets of a row ride in one sequence after the prefix; labels are -100 on
 everything but the targets, so only they are learnt. A row that is the start of a longer row
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import BadInput
-from lab.models import toolformat
+from lab.models import promptform, toolformat
 
 IGNORE = -100
 # The default LoRA recipe: lab.tune.tune, `lab tune`, `lab curve` and `lab pipeline` all start from it.
@@ -82,17 +83,20 @@ def subset(rows: Sequence[dict[str, Any]], n: int | None, seed: int) -> list[dic
     return order if n is None else order[:n]
 
 
-def segments(row: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def segments(row: dict[str, Any], form: str = promptform.DEFAULT_FORM) -> Iterator[tuple[str, str, str]]:
     """``(prefix, suffix, target)`` for every weight-1 assistant message of a row: its prompt as
-    inference renders it (shared prefix, then the dialogue so far) and what the model must write."""
+    inference renders it in prompt ``form`` (shared prefix, then the dialogue so far) and what the
+    model must write."""
     messages, tools = row["messages"], row.get("tools") or []
     for i, message in enumerate(messages):
         if message.get("role") == "assistant" and message.get("weight", 1) == 1:
-            prefix, suffix = toolformat.render_prompt(messages[:i], tools)
+            prefix, suffix = toolformat.render_prompt(messages[:i], tools, form)
             yield prefix, suffix, toolformat.render_target(message)
 
 
-def pieces(row: dict[str, Any]) -> list[tuple[str, list[tuple[str, bool]]]]:
+def pieces(
+    row: dict[str, Any], form: str = promptform.DEFAULT_FORM
+) -> list[tuple[str, list[tuple[str, bool]]]]:
     """A row as few sequences as possible: ``(prefix, [(text, is_target), ...])``.
 
     The prompt of a later target is the earlier prompt + the earlier target + what came between,
@@ -101,7 +105,7 @@ def pieces(row: dict[str, Any]) -> list[tuple[str, list[tuple[str, bool]]]]:
     """
     sequences: list[tuple[str, list[tuple[str, bool]]]] = []
     text = ""
-    for prefix, suffix, target in segments(row):
+    for prefix, suffix, target in segments(row, form):
         if sequences and sequences[-1][0] == prefix and suffix.startswith(text):
             sequences[-1][1].append((suffix[len(text) :], False))
         else:
@@ -124,17 +128,20 @@ class Item:
 
 
 class Encoder:
-    """Tokenizes like inference: the shared prefix on its own, then each piece of the dialogue.
+    """Tokenizes like inference, in prompt ``form``: the shared prefix on its own, then each piece of
+    the dialogue.
 
     Pieces are cut only where a target begins or ends; targets end with the end-of-turn special
     token, and the prompt before a target ends with a newline, so the ids equal those of the
     whole prompt tokenized at once (tests/test_tune.py checks this).
     """
 
-    def __init__(self, tokenizer: Any):
+    def __init__(self, tokenizer: Any, form: str = promptform.DEFAULT_FORM):
         self.tokenizer = tokenizer
+        self.form = form
         self.prefixes: list[list[int]] = []
         self._index: dict[str, int] = {}
+        self._items: dict[str, list[Item]] = {}
 
     def ids(self, text: str) -> list[int]:
         """Token ids of a text, without special tokens added around it."""
@@ -148,9 +155,15 @@ class Encoder:
         return self._index[text]
 
     def items(self, row: dict[str, Any]) -> list[Item]:
-        """The training sequences of one row."""
+        """The training sequences of one row (tokenized once per distinct row)."""
+        key = json.dumps(row, sort_keys=True)
+        if key not in self._items:
+            self._items[key] = self._encode(row)
+        return self._items[key]
+
+    def _encode(self, row: dict[str, Any]) -> list[Item]:
         result = []
-        for prefix, parts in pieces(row):
+        for prefix, parts in pieces(row, self.form):
             ids: list[int] = []
             labels: list[int] = []
             for text, is_target in parts:
@@ -210,6 +223,13 @@ def batches(
     is right-padded: ``input_ids`` with ``pad_id``, ``labels`` with -100, ``attention_mask`` 0;
     ``prefix`` is the index of its shared prefix.
     """
+    groups = _groups(items, batch_size)
+    random.Random(seed * 1000 + epoch).shuffle(groups)
+    return [_batch([items[i] for i in group], pad_id) for group in groups]
+
+
+def _groups(items: Sequence[Item], batch_size: int) -> list[list[int]]:
+    """Item indices in batches of one prefix, sorted by (prefix, length)."""
     order = sorted(range(len(items)), key=lambda i: (items[i].prefix, len(items[i].input_ids)))
     groups: list[list[int]] = []
     for i in order:
@@ -217,8 +237,13 @@ def batches(
             groups[-1].append(i)
         else:
             groups.append([i])
-    random.Random(seed * 1000 + epoch).shuffle(groups)
-    return [_batch([items[i] for i in group], pad_id) for group in groups]
+    return groups
+
+
+def batch_tokens(items: Sequence[Item], batch_size: int) -> list[int]:
+    """The padded token count (rows x width, after the prefix) of each batch of one epoch, in sorted
+    order: what a step's time grows with (lab/budget.py)."""
+    return [len(group) * max(len(items[i].input_ids) for i in group) for group in _groups(items, batch_size)]
 
 
 def _batch(group: Sequence[Item], pad_id: int) -> dict[str, Any]:

@@ -56,6 +56,9 @@ class ExpectedCall(Contract):
     scenarios); ``None`` means the call must succeed when the gold calls are replayed.
     ``result`` is what the tool returns for this call where the domain has no implementation
     (a schema-only catalog); a domain that runs its tools ignores it.
+    ``key_terms`` says what a free-text argument must contain instead of its exact wording: per
+    argument, terms that must all appear, each a string or a list of alternative strings
+    (``{"subject": ["A-4417", ["zipper", "zip"]]}``; docs/scoring.md says how they are matched).
     """
 
     name: str
@@ -65,6 +68,9 @@ class ExpectedCall(Contract):
     )
     may_omit: list[str] = Field(default_factory=list, description="arguments a made call may leave out")
     error: str | None = None
+    key_terms: dict[str, list[str | list[str]]] = Field(
+        default_factory=dict, description="free-text argument -> terms it must contain (any wording)"
+    )
     result: JsonValue | None = Field(
         default=None, description="the canned tool result of this call in a schema-only domain"
     )
@@ -272,6 +278,9 @@ class ExportManifest(Contract):
     source_run: str
     model: str
     strategy: str = Field(description="the strategy whose system prompt the examples use")
+    prompt: str = Field(
+        default="full", description="the prompt form (lab.models.promptform) the rows are rendered in"
+    )
     suite: str
     suite_sha256: str
     split: Literal["train"] = "train"

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,3 +101,18 @@ def results_lines(folder: Path) -> int:
 def files_under(folder: Path) -> list[Path]:
     """Every file below ``folder`` (empty when it does not exist)."""
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def wait_for_log(
+    results: Path, at_least: int, process: subprocess.Popen, skip: str = "", limit_s: float = 300
+) -> Path:
+    """The results log in ``results`` (not the run ``skip``'s) once it holds ``at_least`` lines, while
+    ``process`` still runs: a kill or a stopped server then lands mid-run."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        logs = [p for p in results.glob("*.jsonl") if p.stem != skip] if results.is_dir() else []
+        if logs and len(logs[0].read_bytes().splitlines()) >= at_least:
+            return logs[0]
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    raise AssertionError(f"no results log with {at_least} lines within {limit_s} s")

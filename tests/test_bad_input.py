@@ -242,7 +242,11 @@ def validate(path: Path) -> Outcome:
     return invoke("scenarios", "validate", str(path))
 
 
-@pytest.mark.parametrize("command", [run_suite, validate], ids=["run", "validate"])
+def ladder(path: Path) -> Outcome:
+    return invoke("ladder", "--model", "scripted/oracle", "--suite", str(path), "--target", "0.9")
+
+
+@pytest.mark.parametrize("command", [run_suite, validate, ladder], ids=["run", "validate", "ladder"])
 def test_a_directory_as_the_suite(store: Path, tmp_path: Path, command) -> None:
     folder = tmp_path / "a_folder.jsonl"
     folder.mkdir()

@@ -127,7 +127,7 @@ def run_pack(spec: str, pack: Path, model: str) -> list[ScoredScenario]:
     domain = load_domain(spec)
     strategy = make_strategy("instructed", domain)
     scored = []
-    for scenario in load_suite(pack, domain.catalog):
+    for scenario in load_suite(pack, domain.catalog).scenarios:
         trace = run_scenario(scenario, model=model, strategy=strategy, catalog=domain.catalog,
                              settings=settings_for(retries=0, retry_delay_s=0.0))  # fmt: skip
         scored.append(score_scenario(scenario, trace, domain.catalog))

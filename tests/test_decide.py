@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.agent import AgentSettings, run_scenario
-from lab.decide import ACT_PMI
+from lab.decide import ACT_PMI, NEUTRAL_CONTEXT
 from lab.models.gateway import RetryPolicy
 from lab.models.likelihood import serve, unserve
 from lab.spans import plan_trace
@@ -87,6 +87,27 @@ def test_a_value_just_given_acts_with_the_best_scored_tool_that_takes_it(fake):
     assert turn.reply == "Happy to help." and Trace.model_validate_json(trace.model_dump_json()) == trace
     names = [child.name for child in plan_trace(trace).children[0].children]
     assert {"decide route", "decide tool", "decide arguments", "model", "cancel_order"} <= set(names)
+
+
+def test_a_channel_scores_tools_by_how_well_their_descriptions_explain_the_message(fake):
+    """With ``message_logprobs`` served, the tool decision is the noisy channel: the description whose
+    words explain the customer's message best wins, against the content-free context."""
+    model, use = fake
+    seen: list[tuple[list[str], str]] = []
+
+    def channel(contexts, text):
+        seen.append((list(contexts), text))
+        return [-20.0 + 5.0 * ("Track a parcel" in c) for c in contexts]
+
+    plain = FakeModel({})
+    serve(model, plain.score, plain.cont, channel)
+    turn = run(scenario("where is my parcel for A-6511?"), model).turns[0]
+    assert [c.name for c in turn.calls] == ["track_shipment"]
+    contexts, text = seen[0]
+    assert text == "where is my parcel for A-6511?" and contexts[-1] == NEUTRAL_CONTEXT
+    assert turn.decisions[1].scores["track_shipment"] == 5.0
+    credit = next(c for c in contexts if "issue store credit" in c)
+    assert "refund" not in credit  # the description's second sentence names refund_payment
 
 
 def test_a_likely_tool_without_its_id_asks_for_it(fake):

@@ -220,3 +220,23 @@ def test_unfinished_and_non_suite_runs_are_refused(lab_dir) -> None:
     with pytest.raises(BadInput, match="not a suite run"):
         export_run(ladder.run_id, lab_dir / "ladder")
     assert not (lab_dir / "unfinished").exists() and not (lab_dir / "ladder").exists()
+
+
+def test_the_export_after_a_killed_one_removes_its_folder_and_marks_its_run_killed(
+    lab_dir, chaos_run
+) -> None:
+    target = lab_dir / "stale"
+    store = os.environ["MLFLOW_TRACKING_URI"]
+    victim = lab_process(store, "export", "--run", chaos_run, "--out", str(target), "--include-passing", "1")
+    experiment = tracking.find_run(chaos_run).experiment
+    deadline = time.monotonic() + 180
+    while not tracking.running_runs(experiment, "export"):  # its folder is written, its run open
+        assert victim.poll() is None and time.monotonic() < deadline, victim.communicate()
+        time.sleep(0.01)
+    stale = tracking.running_runs(experiment, "export")[0].run_id
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert list(lab_dir.glob(".stale.tmp-*"))
+    export_run(chaos_run, target)
+    assert not list(lab_dir.glob(".stale.*")) and (target / "manifest.json").exists()
+    assert tracking.find_run(stale).status == "KILLED" and not tracking.running_runs(experiment, "export")

@@ -2,7 +2,8 @@
 
 Unit checks cover base64 bearer tokens, environment secrets in their JSON-escaped forms (as a
 tool call's ``arguments`` string holds them, and that string again inside a JSON document), the
-gateway's model errors, and an environment another thread changes while it is read. The
+gateway's model errors, an environment another thread changes while it is read, and one that
+changes between calls. The
 property runs the scripted oracle on a one-scenario suite with a generated secret in a
 secret-named variable, in the customer's text and in the tool call's arguments, exports the run,
 and scans every byte of the store, the results log and the export for the secret in any form.
@@ -117,6 +118,20 @@ def test_reading_the_environment_survives_a_thread_changing_it() -> None:
         stop.set()
         flapper.join()
         sys.setswitchinterval(interval)
+
+
+def test_a_changed_environment_is_seen_by_the_next_call(monkeypatch) -> None:
+    """The secrets found are kept while the environment stays the same, and no longer."""
+    first, second = "vault-first-7Qm2xP", "vault-second-9Zk4wR"
+    monkeypatch.setenv("SHOP_VAULT_TOKEN", first)
+    assert redact_text(f"{first} {second}") == f"{MASK} {second}"
+    assert redact_text(first) == MASK  # the same environment: the kept answer
+    monkeypatch.setenv("SHOP_VAULT_TOKEN", second)
+    assert redact_text(f"{first} {second}") == f"{first} {MASK}"
+    monkeypatch.setenv("SHOP_VAULT_TOKEN", first)  # back to the first environment
+    assert redact_text(f"{first} {second}") == f"{MASK} {second}"
+    monkeypatch.delenv("SHOP_VAULT_TOKEN")
+    assert redact_text(f"{first} {second}") == f"{first} {second}"
 
 
 SEARCH = json.loads((ROOT / "scenarios" / "train.jsonl").read_text(encoding="utf-8").splitlines()[8])

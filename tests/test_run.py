@@ -7,11 +7,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from labcli import lab_process
+from labcli import lab_process, wait_for_log
 from mlflow_store import fresh_store
 
 from lab import results, tracking
@@ -89,16 +88,6 @@ def test_chaos_completes_and_each_fault_lands_in_its_metric(tmp_path, monkeypatc
     )
 
 
-def _wait_for_lines(folder: Path, at_least: int, process: subprocess.Popen, limit_s: float = 180) -> Path:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        logs = list((folder / "results").glob("*.jsonl"))
-        if logs and len(logs[0].read_bytes().splitlines()) >= at_least:
-            return logs[0]
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    raise AssertionError(f"no results log with {at_least} lines within {limit_s} s")
-
 
 def test_resume_after_sigkill_gives_the_uninterrupted_results(tmp_path, monkeypatch) -> None:
     store = fresh_store(tmp_path, monkeypatch)
@@ -108,7 +97,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_results(tmp_path, monkeypa
     )
     (tmp_path / "results" / f"{reference.run_id}.jsonl").rename(tmp_path / "reference.jsonl")
     victim = lab_process(store, "run", *args, "--concurrency", "2", "--retry-delay", "0.02", "--json")
-    log = _wait_for_lines(tmp_path, 4, victim)
+    log = wait_for_log(tmp_path / "results", 4, victim)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     done_before = len(results.read(log))
@@ -156,11 +145,23 @@ def test_two_runs_write_into_one_store_at_once(tmp_path, monkeypatch) -> None:
 def test_resume_must_agree_with_the_stored_run(tmp_path, monkeypatch) -> None:
     fresh_store(tmp_path, monkeypatch)
     summary = run_suite(RunConfig(model="scripted/oracle", strategy="zero_shot", suite=DEV, limit=2))
+    tracking.set_status(summary.run_id, "KILLED")  # as if Ctrl-C came while it was being logged
     with pytest.raises(BadInput) as error:
         run_suite(RunConfig(model="scripted/chaos", resume=summary.run_id))
     assert error.value.where == "--resume" and "model" in error.value.reason
     again = run_suite(RunConfig(resume=summary.run_id))  # nothing left to run: same results
     assert [r.scored for r in again.records] == [r.scored for r in summary.records]
+
+
+def test_resume_of_a_finished_run_is_refused_and_leaves_it_as_it_was(tmp_path, monkeypatch) -> None:
+    fresh_store(tmp_path, monkeypatch)
+    summary = run_suite(RunConfig(model="scripted/oracle", strategy="zero_shot", suite=DEV, limit=2))
+    before = tracking.find_run(summary.run_id)
+    with pytest.raises(BadInput) as error:
+        run_suite(RunConfig(resume=summary.run_id))
+    assert error.value.where == "--resume" and "finished" in error.value.reason
+    after = tracking.find_run(summary.run_id)
+    assert (after.status, repr(after.metrics)) == (before.status, repr(before.metrics))  # repr: nan == nan
 
 
 def test_results_log_survives_a_torn_line_and_ignores_repeats(tmp_path) -> None:
@@ -191,3 +192,21 @@ def run_records() -> list[ResultRecord]:
         trace = Trace(scenario_id=scenario.id, model="m", strategy="s", messages=[], turns=[], latency_s=0.1)
         out.append(ResultRecord(scored=score_scenario(scenario, trace, catalog), trace=trace))
     return out
+
+
+def test_processes_started_at_once_create_one_new_store(tmp_path) -> None:
+    """Three processes open a store that does not exist yet: it is created and migrated once."""
+    code = "from lab import tracking; tracking.start_run('first', {'who': 'me'})"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'new' / 'mlflow.db'}",
+        "PYTHONPATH": str(ROOT),
+    }
+    processes = [
+        subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    errors = [process.communicate(timeout=300)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], errors

@@ -106,7 +106,7 @@ def test_families_cover_every_tool_and_every_intent_has_six_with_one_in_test() -
     for intent, members in by_intent.items():
         assert len(members) >= 6, intent
         assert "test" in {f.split for f in members}, intent
-        assert {f.register for f in members} == set(REGISTERS), intent
+        assert set(REGISTERS[:4]) <= {f.register for f in members} <= set(REGISTERS), intent  # plain + styles
     for category in CATEGORIES:
         assert {f.split for f in table if f.category == category} == set(SPLITS), category
 

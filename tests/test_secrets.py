@@ -133,7 +133,8 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     suite = leaky_suite(folder)
     prompt = folder / "prompt.txt"
     prompt.write_text(f"You are a shop agent. Internal key {HF_TOKEN}, db password {DB_PASSWORD}.\n")
-    run = ("run", "--strategy", "zero_shot", "--suite", str(suite), "--retry-delay", "0")
+    # one trial at a time: the echoing model's first request, and only that one, gets the 401
+    run = ("run", "--strategy", "zero_shot", "--suite", str(suite), "--retry-delay", "0", "--concurrency=1")
     with pytest.MonkeyPatch.context() as mp:
         fresh_store(folder / "store", mp)
         for name, value in (

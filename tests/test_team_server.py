@@ -12,11 +12,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
-from labcli import LAB, ROOT
+from labcli import LAB, ROOT, wait_for_log
 
 from lab import teamserver, tracking
 from lab.errors import BadInput
@@ -54,6 +53,7 @@ def on_server(server, tmp_path, monkeypatch):
     for key, value in FAST_FAIL.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # few_shot's examples, by their default path
     return server
 
 
@@ -109,7 +109,7 @@ def test_a_server_killed_mid_run_and_restarted_resumes_to_the_uninterrupted_resu
     )
     reference = finished(lab(*args, "--json"))
     victim = lab(*args, "--concurrency", "2", "--retry-delay", "0.02", "--json")
-    log = _wait_for_log(Path("mlruns") / "results", reference["run_id"], victim)
+    log = wait_for_log(Path("mlruns") / "results", 4, victim, skip=reference["run_id"])
     teamserver.stop_mlflow(on_server.folder)
     victim.communicate(timeout=600)
     assert victim.returncode != 0, "the run cannot finish while its server is down"
@@ -123,13 +123,3 @@ def test_a_server_killed_mid_run_and_restarted_resumes_to_the_uninterrupted_resu
     run = tracking.find_run(log.stem)
     assert run.status == "FINISHED" and len(tracking.run_traces(run)) == 30
 
-
-def _wait_for_log(folder: Path, other: str, process: subprocess.Popen) -> Path:
-    """The victim's results log once it holds a few lines (the server dies mid-run)."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        logs = [p for p in folder.glob("*.jsonl") if p.stem != other] if folder.is_dir() else []
-        if logs and len(logs[0].read_bytes().splitlines()) >= 4:
-            return logs[0]
-        time.sleep(0.05)
-    raise AssertionError(f"the run never got going: {process.communicate()[1][-2000:]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from labcli import Outcome, invoke
 from mlflow_store import fresh_store
 
 from lab import tracking
@@ -181,11 +183,18 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
         )
         run = tracking.find_run(summary.run_id)
         assert run.status == "FINISHED" and run.metrics["call_accuracy"] == 1.0
-        assert len(tracking.run_traces(run)) == 3
+        traces = tracking.run_traces(run)  # written over REST: StartTraceV3 and the OTLP endpoint
+        assert len(traces) == 3 and {t["state"] for t in traces} == {"OK"}
+        assert all(t["metadata"]["mlflow.sourceRun"] == run.run_id for t in traces)
+        assert all([s["type"] for s in t["spans"] if s["parent_id"] is None] == ["AGENT"] for t in traces)
+        assert all({"passed", "expected_calls"} <= {a["name"] for a in items}
+                   for items in tracking.trace_assessments(run).values())  # fmt: skip
         assert "scenarios.json" in tracking.artifacts(run.run_id)
         assert (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").exists()
         (tmp_path / "mlruns" / "results" / f"{run.run_id}.jsonl").unlink()  # now the artifact is the source
         assert [r.scored for r in tracking.load_results(run.run_id)] == [r.scored for r in summary.records]
+        shown = invoke(*RUN_ARGS, "--limit", "2", "--experiment", "server-test", "--json")
+        assert shown.code == 0 and json.loads(shown.out)["trials"] == 1, shown  # stdout: the JSON alone
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -193,3 +202,80 @@ def test_a_run_lands_on_a_tracking_server(tmp_path, monkeypatch) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def test_every_trial_gets_its_trace_when_the_export_queue_is_small(tmp_path, monkeypatch) -> None:
+    """MLflow discards export work when its queue is full; a run still ends with one trace per trial."""
+    monkeypatch.setenv("MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE", "12")  # 30 trials make ~120 tasks
+    monkeypatch.setenv("MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS", "1")
+    fresh_store(tmp_path, monkeypatch)
+    summary = run_suite(
+        RunConfig(model="scripted/oracle", strategy="zero_shot", suite=DEV, limit=10, trials=3, concurrency=4)
+    )
+    run = tracking.find_run(summary.run_id)
+    assert run.status == "FINISHED" and len(summary.records) == 30
+    assert len(tracking.logged_trials(run)) == 30 == len(tracking.run_traces(run))
+
+
+RUN_ARGS = ("run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", str(DEV))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of 16 MB at tmp_path/disk (root only); unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _one_error_line(outcome: Outcome) -> str:
+    """The one error line, last on stderr; before it only the progress bar's lines (`trials ...`),
+    which stderr carries in every mode."""
+    lines = outcome.err.strip().splitlines()
+    assert outcome.code == 1 and outcome.out == "" and lines, outcome
+    assert all(line.startswith("trials ") for line in lines[:-1]), outcome
+    assert lines[-1].startswith("error: ") and "Traceback" not in outcome.err
+    return lines[-1]
+
+
+def test_a_full_disk_fails_the_run_clearly_and_resume_completes_it(small_disk, monkeypatch) -> None:
+    fresh_store(small_disk, monkeypatch)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "ballast").write_bytes(b"\0" * max(free - 150_000, 0))  # room for a few dozen traces
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "40", "--json"))
+    assert "disk is full" in line and "--resume" in line
+    run_id = line.split("--resume ")[1].split("`")[0]
+    (small_disk / "ballast").unlink()
+    resumed = invoke("run", "--resume", run_id, "--json")
+    assert resumed.code == 0, resumed.err
+    run = tracking.find_run(run_id)
+    assert run.status == "FINISHED" and len(tracking.run_traces(run)) == 40
+    assert len(tracking.logged_trials(run)) == 40
+
+
+def test_a_read_only_store_is_one_error_line(small_disk, monkeypatch) -> None:
+    fresh_store(small_disk, monkeypatch)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "2", "--json"))
+    assert str(small_disk) in line and "permissions" in line
+
+
+def test_an_unwritable_results_folder_is_one_error_line(tmp_path, small_disk, monkeypatch) -> None:
+    store = tmp_path / "store"
+    fresh_store(store, monkeypatch)
+    (store / "results").symlink_to(small_disk)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "2", "--json"))
+    assert "permissions" in line and "--resume" in line
+
+
+def test_a_server_that_is_down_is_one_error_line_within_seconds(monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{_free_port()}")
+    started = time.monotonic()
+    line = _one_error_line(invoke(*RUN_ARGS, "--limit", "2", "--json"))
+    assert "does not answer" in line and "start it" in line
+    assert time.monotonic() - started < 30

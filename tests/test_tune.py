@@ -231,6 +231,48 @@ def test_tune_lowers_the_loss_and_writes_an_adapter_the_local_provider_loads(tin
     assert "adapter/adapter_model.safetensors" in tracking.artifacts(summary.run_id, "adapter")
 
 
+class TickingClock:
+    """A fake clock that moves one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_a_budget_trains_on_the_rows_that_fit_and_records_them(tiny_dir, store):
+    data = write_export(store / "export", ROWS, ROWS[:2])
+    clock = TickingClock()  # every timed step takes one second; so does every check of the deadline
+    summary = tune(
+        data, f"local/{tiny_dir}", store / "b", epochs=2, lr=1e-2, rank=2, alpha=4, batch_size=2,
+        budget_minutes=0.25, clock=clock,
+    )  # fmt: skip
+    assert 1 <= summary.examples < len(ROWS) and 1 <= summary.steps <= summary.planned_steps
+    assert clock.now <= 0.25 * 60 + 2  # the deadline, then the reading that times the training
+    saved = json.loads((store / "b" / "tune.json").read_text())
+    assert saved["budget_minutes"] == 0.25 and saved["prompt"] == "full"
+    with pytest.raises(BadInput) as caught:
+        tune(data, f"local/{tiny_dir}", store / "c", budget_minutes=0.1, clock=TickingClock())
+    assert caught.value.where == "--budget-minutes"
+
+
+def test_training_stops_when_told_after_at_least_one_step(tiny_dir):
+    loaded = hfload.load(str(tiny_dir))
+    encoder = tune_data.Encoder(loaded.tokenizer)
+    items = tune_data.encode_rows(ROWS, encoder)
+    model = lora.lora_model(loaded.model, 2, 4).get_base_model()
+    checks = iter(range(100))
+    losses = lora.train(
+        model, encoder.prefixes, items, epochs=2, lr=1e-2, batch_size=2, seed=0, pad_id=0,
+        stop=lambda: next(checks) >= 2,
+    )  # fmt: skip
+    assert len(losses) == 3
+    assert len(lora.train(model, encoder.prefixes, items, epochs=1, lr=1e-2, batch_size=8, seed=0, pad_id=0,
+                          stop=lambda: True)) == 1  # fmt: skip
+
+
 def test_same_seed_same_adapter(tiny_dir, store):
     data = write_export(store / "export", ROWS[:4], [])
     one = tune(data, f"local/{tiny_dir}", store / "a", epochs=1, lr=1e-2, rank=2, alpha=4, batch_size=2)

@@ -7,16 +7,20 @@ from pathlib import Path
 import typer
 
 from lab import tune_data
-from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, emit
+from lab.cli.common import CONCURRENCY_OPTION, DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, emit
 
 DATA = typer.Option(..., "--data", help="A `lab export` folder.")
 BASE = typer.Option("local/smollm2-135m", "--base", help="Local base model (local/NAME).")
-SUITE = typer.Option(..., "--suite", help="Scenarios to evaluate each tuned model on (the test split).")
-SIZES = typer.Option("25,50,100,200", "--sizes", help="Comma-separated numbers of training examples.")
+# readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
+SUITE = typer.Option(
+    ..., "--suite", readable=False, help="Scenarios to evaluate each tuned model on (the test split)."
+)
+SIZES = typer.Option(
+    "300,1000,3000", "--sizes", help="Comma-separated numbers of training examples (beyond the export: all)."
+)
 OUT = typer.Option(..., "--out", help="Folder for the adapters and curve.{json,md,png}.")
 STRATEGY = typer.Option(None, "--strategy", help="Strategy at evaluation (default: the export's).")
 WITH_BASE = typer.Option(False, "--with-base", help="Also run the untuned base model (0 examples).")
-CONCURRENCY = typer.Option(8, "--concurrency", min=1, help="Scenarios in flight per suite run.")
 EPOCHS = typer.Option(tune_data.EPOCHS, "--epochs", min=1, help="Passes over each subset.")
 LR = typer.Option(tune_data.LR, "--lr", min=0.0, help="Peak learning rate.")
 RANK = typer.Option(tune_data.RANK, "--rank", min=1, help="LoRA rank.")
@@ -32,7 +36,7 @@ def curve_command(
     strategy: str | None = STRATEGY,
     with_base: bool = WITH_BASE,
     limit: int | None = LIMIT_OPTION,
-    concurrency: int = CONCURRENCY,
+    concurrency: int = CONCURRENCY_OPTION,
     epochs: int = EPOCHS,
     lr: float = LR,
     rank: int = RANK,

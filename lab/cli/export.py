@@ -15,6 +15,9 @@ INCLUDE_PASSING = typer.Option(0.0, "--include-passing", help="Share of correct 
 FROM_PASSING = typer.Option(False, "--from-passing", help="Distil: examples from the run's correct turns.")
 MODEL = typer.Option(EMBEDDED, "--model", help="With --run latest: the model whose latest train run.")
 DOMAIN = typer.Option(None, "--domain", help="Domain (name or module path); it must be the run's (default).")
+PROMPT = typer.Option(
+    "full", "--prompt", help="Prompt form of the rows: full, names or none (the tuned model keeps it)."
+)
 SEED = typer.Option(0, "--seed", help="Seeds the sample of correct turns and the choice of val families.")
 
 
@@ -26,6 +29,7 @@ def export(
     model: str = MODEL,
     seed: int = SEED,
     domain: str | None = DOMAIN,
+    prompt: str = PROMPT,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Turn a train-split run's failing turns, corrected by the gold answers, into fine-tuning data.
@@ -38,8 +42,9 @@ def export(
 
     run_id = latest_train_run(model) if run == "latest" else run
     summary = export_run(
-        run_id, out, include_passing=include_passing, from_passing=from_passing, seed=seed, domain_spec=domain
-    )
+        run_id, out, include_passing=include_passing, from_passing=from_passing, seed=seed,
+        domain_spec=domain, prompt=prompt,
+    )  # fmt: skip
     payload = {
         "run_id": summary.run_id,
         "examples": summary.examples,
@@ -49,6 +54,7 @@ def export(
         "manifest": str(Path(summary.out_dir) / "manifest.json"),
         "export_run_id": summary.export_run_id,
         "per_error_type": summary.manifest.per_error_type,
+        "prompt": summary.manifest.prompt,
     }
     if json_output:
         emit(payload)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import typer
 
-from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
+from lab.cli.common import CONCURRENCY_OPTION, DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
 
 MODEL = typer.Option(..., "--model", help="litellm model string, e.g. local/smollm2-135m.")
-SUITE = typer.Option(..., "--suite", help="Scenario file (JSONL) every rung runs on.")
+# readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
+SUITE = typer.Option(..., "--suite", readable=False, help="Scenario file (JSONL) every rung runs on.")
 TARGET = typer.Option(..., "--target", help="call_accuracy that is good enough, in [0, 1].")
 EPSILON = typer.Option(0.02, "--epsilon", help="Smallest gain over the last two rungs that still counts.")
 TRIALS = typer.Option(1, "--trials", help="Trials per scenario.")
-CONCURRENCY = typer.Option(1, "--concurrency", help="Trials run at once (the local model batches them).")
 RETRIES = typer.Option(3, "--retries", min=0, help="Retries of a rate-limited or timed-out model request.")
 
 
@@ -25,7 +25,7 @@ def ladder(
     epsilon: float = EPSILON,
     limit: int | None = LIMIT_OPTION,
     trials: int = TRIALS,
-    concurrency: int = CONCURRENCY,
+    concurrency: int = CONCURRENCY_OPTION,
     retries: int = RETRIES,
     timeout: float = TIMEOUT_OPTION,
     domain: str = DOMAIN_OPTION,

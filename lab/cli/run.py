@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,27 +15,42 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lab.cli.common import DOMAIN_OPTION, JSON_OPTION, LIMIT_OPTION, TIMEOUT_OPTION, emit
-from lab.metrics import METRIC_NAMES
+from lab.cli.common import (
+    CONCURRENCY,
+    CONCURRENCY_OPTION,
+    DOMAIN_OPTION,
+    JSON_OPTION,
+    LIMIT_OPTION,
+    TIMEOUT_OPTION,
+    emit,
+)
+from lab.errors import BadInput
 
 if TYPE_CHECKING:
-    from lab.run import RunSummary
+    from lab.run import RunConfig, RunSummary
 
 UI_PORT = 5000
 OTHER = ("latency_p50_s", "latency_p95_s", "tokens_per_scenario")
-HEADLINE = tuple(name for name in METRIC_NAMES if name not in OTHER)
+INTERRUPTED = 130  # the shell's status for a process stopped by SIGINT
 
-
-MODEL = typer.Option(None, "--model", help="litellm model string, e.g. local/smollm2-135m.")
-STRATEGY = typer.Option(None, "--strategy", help="zero_shot, instructed, few_shot or workflow.")
+MODEL = typer.Option(
+    None, "--model", help="litellm model string, e.g. local/smollm2-135m. Required unless --resume."
+)
+STRATEGY = typer.Option(
+    None, "--strategy", help="zero_shot, instructed, few_shot, workflow or decide. Required unless --resume."
+)
 # readable=False: lab.scenarios reports an unreadable file as one error line, not a usage panel.
-SUITE = typer.Option(None, "--suite", readable=False, help="Scenario pack (JSONL).")
+SUITE = typer.Option(None, "--suite", readable=False, help="Scenario pack (JSONL). Required unless --resume.")
 TRIALS = typer.Option(None, "--trials", help="Trials per scenario (pass^k with k = trials); default 1.")
-CONCURRENCY = typer.Option(1, "--concurrency", help="Trials run at once (the local model batches them).")
 EXPERIMENT = typer.Option(None, "--experiment", help="MLflow experiment (default: the suite file's name).")
-RESUME = typer.Option(None, "--resume", help="Continue an interrupted run, by its MLflow run id.")
+RESUME = typer.Option(
+    None, "--resume", help="Continue an unfinished run, by its MLflow run id (a finished one is refused)."
+)
 SYSTEM_PROMPT = typer.Option(
     None, "--system-prompt", help="File whose text replaces the strategy's instructions."
+)
+PROMPT = typer.Option(
+    None, "--prompt", help="Prompt form: full, names or none (default: the adapter's, else full)."
 )
 RETRIES = typer.Option(3, "--retries", min=0, help="Retries of a rate-limited or timed-out model request.")
 RETRY_DELAY = typer.Option(
@@ -47,19 +65,26 @@ def run_command(
     suite: Path | None = SUITE,
     limit: int | None = LIMIT_OPTION,
     trials: int | None = TRIALS,
-    concurrency: int = CONCURRENCY,
+    concurrency: int = CONCURRENCY_OPTION,
     experiment: str | None = EXPERIMENT,
     resume: str | None = RESUME,
     system_prompt: Path | None = SYSTEM_PROMPT,
+    prompt: str | None = PROMPT,
     retries: int = RETRIES,
     retry_delay: float = RETRY_DELAY,
     timeout: float = TIMEOUT_OPTION,
     domain: str = DOMAIN_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Run a scenario suite with a model and a strategy, score every API call, and log the run to MLflow."""
-    from lab.run import RunConfig, run_suite, settings_for
+    """Run a scenario suite with a model and a strategy, score every API call, and log the run to MLflow.
 
+    Progress goes to stderr (also with --json). Ctrl-C stops the run, leaves it resumable and prints
+    the `lab run --resume` command that finishes it; the exit status is then 130.
+    """
+    from lab.run import Interrupted, RunConfig, settings_for
+
+    if not resume:
+        _require(model=model, strategy=strategy, suite=suite)
     config = RunConfig(
         model=model,
         strategy=strategy,
@@ -70,15 +95,68 @@ def run_command(
         experiment=experiment,
         resume=resume,
         system_prompt=system_prompt,
+        prompt=prompt,
         settings=settings_for(retries, retry_delay, timeout),
         domain=domain,
     )
-    if json_output:
-        emit(run_suite(config).as_json())
-        return
-    console = Console()
+    console = Console(stderr=json_output)
     if not console.is_terminal:  # piped or logged: wide enough that the tables do not wrap
-        console = Console(width=max(console.width, 140))
+        console = Console(stderr=json_output, width=max(console.width, 140))
+    try:
+        summary = _run_with_progress(config, console)
+    except Interrupted as stop:
+        command = _resume_command(stop.run_id, concurrency, retries, retry_delay, timeout, json_output)
+        print(f"interrupted: run {stop.run_id} is resumable; finish it with\n  {command}", file=sys.stderr)
+        raise typer.Exit(INTERRUPTED) from None
+    except KeyboardInterrupt:
+        print("interrupted before the run started: nothing to resume", file=sys.stderr)
+        raise typer.Exit(INTERRUPTED) from None
+    if json_output:
+        emit(summary.as_json())
+    else:
+        print_summary(console, summary)
+
+
+def _require(**options: object) -> None:
+    """Refuse, in one error, every option of ``options`` that has no value."""
+    missing = [f"--{name}" for name, value in options.items() if not value]
+    if missing:
+        raise BadInput(", ".join(missing), "required (unless --resume names a run)")
+
+
+def _resume_command(
+    run_id: str, concurrency: int, retries: int, delay: float, timeout: float, json_output: bool
+) -> str:
+    """The shell command that resumes ``run_id`` with this invocation's settings that a run does not
+    store (those away from their defaults) and its --json."""
+    command = ["lab", "run", "--resume", run_id]
+    for flag, value, default in (
+        ("--concurrency", concurrency, CONCURRENCY),
+        ("--retries", retries, RETRIES.default),
+        ("--retry-delay", delay, RETRY_DELAY.default),
+        ("--timeout", timeout, TIMEOUT_OPTION.default),
+    ):
+        if value != default:
+            command += [flag, str(value)]
+    return shlex.join(command + ["--json"] * json_output)
+
+
+def _run_with_progress(config: RunConfig, console: Console) -> RunSummary:
+    """``run_suite`` with a progress bar on ``console``, stopped (its last state shown) however the
+    run ends, so that a message printed afterwards comes after it."""
+    from lab.run import run_suite
+
+    progress, on_progress = _progress(console)
+    try:
+        return run_suite(config, on_progress)
+    finally:
+        if progress.live.is_started:
+            progress.stop()
+
+
+def _progress(console: Console) -> tuple[Progress, Callable[[int, int, float | None], None]]:
+    """A progress bar on ``console`` and the callback that moves it, showing itself from the first
+    finished trial on (so bad input never leaves a bar behind)."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -92,18 +170,13 @@ def run_command(
     started, resumed_at = time.monotonic(), {}
 
     def on_progress(done: int, total: int, accuracy: float | None) -> None:
-        progress.start()  # from the first finished trial on: bad input never leaves a bar behind
+        progress.start()
         resumed_at.setdefault("done", done - 1)  # trials already done before this process started
         rate = (done - resumed_at["done"]) / max(time.monotonic() - started, 1e-9)
         shown = f"{accuracy:.3f}" if accuracy is not None else "-"
         progress.update(task, completed=done, total=total, accuracy=shown, rate=f"{rate:.2f} trials/s")
 
-    try:
-        summary = run_suite(config, on_progress)
-    finally:
-        if progress.live.is_started:
-            progress.stop()
-    print_summary(console, summary)
+    return progress, on_progress
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -117,6 +190,7 @@ def _ci(bounds: list[float] | None) -> str:
 def print_summary(console: Console, summary: RunSummary) -> None:
     """Headline metrics with 95% intervals, per-category and per-tool tables, and where the run is."""
     from lab import tracking
+    from lab.metrics import METRIC_NAMES
 
     result = summary.result
     head = Table(
@@ -124,7 +198,7 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     )
     for column in ("metric", "value", "95% CI"):
         head.add_column(column)
-    for name in HEADLINE:
+    for name in (name for name in METRIC_NAMES if name not in OTHER):
         head.add_row(name, _fmt(result["metrics"][name]), _ci(result["ci95"].get(name)))
     for name in OTHER:
         head.add_row(name, _fmt(result["metrics"][name], 2), "")

@@ -25,6 +25,10 @@ SEED = typer.Option(0, "--seed", help="Seed of LoRA initialisation, shuffle and 
 PRECISION = typer.Option(
     "auto", "--precision", help="Training arithmetic: bf16, fp32, or auto (bf16 where the device has it)."
 )
+BUDGET = typer.Option(
+    None, "--budget-minutes", min=0.1,
+    help="Time for the whole tune: as many rows as fit (steps timed first); stops early if it runs out.",
+)  # fmt: skip
 PROVIDER = typer.Option("local", "--provider", help="local, or a hosted fine-tuning provider (openai).")
 API_BASE = typer.Option(None, "--api-base", help="Hosted API base URL (default: the provider's).")
 
@@ -45,6 +49,7 @@ def tune_command(
     batch_size: int = BATCH,
     seed: int = SEED,
     precision: str = PRECISION,
+    budget_minutes: float | None = BUDGET,
     provider: str = PROVIDER,
     api_base: str | None = API_BASE,
     json_output: bool = JSON_OPTION,
@@ -67,6 +72,7 @@ def tune_command(
     summary = tune(
         data, base, out, epochs=epochs, lr=lr, rank=rank, alpha=alpha,
         max_examples=max_examples, seed=seed, batch_size=batch_size, precision=precision, progress=_progress,
+        budget_minutes=budget_minutes,
     )  # fmt: skip
     payload = {
         "run_id": summary.run_id,
@@ -78,6 +84,10 @@ def tune_command(
         "first_loss": summary.first_loss,
         "val_loss": summary.val_loss,
         "steps": summary.steps,
+        "planned_steps": summary.planned_steps,
+        "prompt": summary.prompt,
+        "tokens": summary.tokens,
+        "prefix_tokens": summary.prefix_tokens,
         "device": summary.device,
         "precision": summary.precision,
     }

@@ -8,14 +8,26 @@ when a ``local/...`` model is actually called. This module makes no model calls 
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import TYPE_CHECKING, Any
+
+from lab.errors import BadInput
 
 if TYPE_CHECKING:
     from litellm import CustomLLM
 
 LAB_PROVIDERS = ("scripted", "local")
+SCRIPTED_NAME = re.compile(r"^(oracle|chaos(-\d+)?|queue(-[A-Za-z0-9_.]+)?)$")
 _lock = threading.RLock()
+
+
+def check_scripted_name(name: str) -> None:
+    """Raise ``BadInput`` on ``--model`` unless ``name`` is a scripted model (litellm not imported)."""
+    if not SCRIPTED_NAME.match(name):
+        raise BadInput(
+            "--model", f"unknown scripted model {name!r}; use oracle, chaos[-SEED] or queue[-NAME]"
+        )
 
 
 def register_provider(name: str, handler: CustomLLM) -> None:

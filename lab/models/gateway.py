@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.errors import BadInput
-from lab.models import LAB_PROVIDERS, ensure_providers
+from lab.models import LAB_PROVIDERS, check_scripted_name, ensure_providers
 from lab.redact import redact_text
 
 
@@ -82,9 +82,7 @@ def check_model(model: str) -> str:
             "--model", f"{model!r} is not provider/name, e.g. openai/gpt-4o-mini or local/smollm2-135m"
         )
     if provider == "scripted":
-        from lab.models.scripted import check_name
-
-        check_name(name)
+        check_scripted_name(name)
     elif provider not in LAB_PROVIDERS and provider not in _litellm_providers():
         raise BadInput("--model", f"unknown provider {provider!r} in {model!r}")
     return provider

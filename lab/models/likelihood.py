@@ -23,13 +23,18 @@ if TYPE_CHECKING:
 
 Scorer = Callable[[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]], Sequence[str]], list[float]]
 Continuer = Callable[[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]], str, int], str]
-_served: dict[str, tuple[Scorer, Continuer]] = {}
+Channel = Callable[[Sequence[str], str], list[float]]
+_served: dict[str, tuple[Scorer, Continuer, Channel | None]] = {}
+# Continuations scored in one batch: each row holds its own copy of the prompt's keys and values
+# (the model's cache layers concatenate), so this bounds the memory of a scoring call.
+ROWS_PER_BATCH = 4
 
 
-def serve(model: str, scorer: Scorer, continuer: Continuer) -> None:
+def serve(model: str, scorer: Scorer, continuer: Continuer, channel: Channel | None = None) -> None:
     """Give ``model`` likelihoods served by in-process functions (e.g. a scripted model in tests):
-    ``scorer(messages, tools, continuations)`` and ``continuer(messages, tools, forced, max_new)``."""
-    _served[model] = (scorer, continuer)
+    ``scorer(messages, tools, continuations)``, ``continuer(messages, tools, forced, max_new)`` and
+    optionally ``channel(contexts, text)`` (see ``message_logprobs``; without it, None)."""
+    _served[model] = (scorer, continuer, channel)
 
 
 def unserve(model: str) -> None:
@@ -76,6 +81,41 @@ def score(engine: Engine, prefix_text: str, suffix_text: str, continuations: Seq
         return _score_rows(engine.model, prefix, context, rows, engine.pad_id)
 
 
+def message_logprobs(model: str, contexts: Sequence[str], text: str) -> list[float] | None:
+    """The log-likelihood of a customer message ``text`` after each context, a system message: how
+    well each context explains the message (a noisy-channel score). None without likelihoods.
+
+    Each context is one short sequence ``system(context) user(text)`` with no catalog; all run in
+    one right-padded batch (padding after a sequence does not change its causal log-probabilities).
+    """
+    if model in _served:
+        channel = _served[model][2]
+        return None if channel is None else channel(contexts, text)
+    if not model.startswith("local/") or not contexts:
+        return None if not model.startswith("local/") else []
+    import torch
+
+    from lab.models import toolformat
+    from lab.models.local import get_engine
+
+    engine = get_engine(model.partition("/")[2])
+    message = engine.ids(text) or [engine.pad_id]
+    opening = f"{toolformat.IM_START}user\n"
+    heads = [
+        engine.ids(toolformat.render_message({"role": "system", "content": c}) + opening) for c in contexts
+    ]
+    width = max(len(h) for h in heads) + len(message)
+    grid = torch.full((len(heads), width), engine.pad_id, dtype=torch.long)
+    for b, head in enumerate(heads):
+        grid[b, : len(head) + len(message)] = torch.tensor(head + message)
+    with engine._model_lock, torch.inference_mode():  # noqa: SLF001 - one model, shared with generation
+        logp = torch.log_softmax(engine.model(input_ids=grid.to(engine.model.device)).logits.float(), dim=-1)
+    return [
+        sum(float(logp[b, len(head) + j - 1, token]) for j, token in enumerate(message))
+        for b, head in enumerate(heads)
+    ]
+
+
 def distinguishing(rows: list[list[int]]) -> list[list[int]]:
     """Each token row cut after its first token that no other row has at that place (after its shared
     part); rows that are prefixes of others stay whole."""
@@ -91,7 +131,7 @@ def distinguishing(rows: list[list[int]]) -> list[list[int]]:
 
 
 def _score_rows(model, prefix: Prefix, context: list[int], rows: list[list[int]], pad_id: int) -> list[float]:
-    """Score rows after prefix + context: one pass over the context, one batch over the rows' inputs."""
+    """Score rows after prefix + context: one pass over the context, then batches of rows."""
     import torch
     from transformers.cache_utils import Cache
 
@@ -108,9 +148,28 @@ def _score_rows(model, prefix: Prefix, context: list[int], rows: list[list[int]]
         longer = [i for i, row in enumerate(rows) if len(row) > 1]
         if not longer:
             return totals
-        inputs = [rows[i][:-1] for i in longer]
-        length, width, batch = start + len(context), max(len(r) for r in inputs), len(inputs)
         kv = [(layer.keys, layer.values) for layer in out.cache.layers]
+        for chunk in range(0, len(longer), ROWS_PER_BATCH):
+            _score_batch(
+                model, kv, start + len(context), rows, longer[chunk : chunk + ROWS_PER_BATCH], totals, pad_id
+            )
+        return totals
+
+
+def _score_batch(
+    model, kv, length: int, rows: list[list[int]], longer: list[int], totals: list[float], pad_id: int
+) -> None:
+    """Add to ``totals`` the log-probabilities of the later tokens of the rows ``longer`` (one batch
+    over a copy of the cached keys and values per row, so the batch size bounds the memory)."""
+    import torch
+    from transformers.cache_utils import Cache
+
+    from lab.models.decode import PreallocatedLayer
+
+    with torch.inference_mode():
+        device = kv[0][0].device
+        inputs = [rows[i][:-1] for i in longer]
+        width, batch = max(len(r) for r in inputs), len(inputs)
         grid = torch.full((batch, width), pad_id, dtype=torch.long, device=device)
         mask = torch.zeros((batch, length + width), dtype=torch.long, device=device)
         mask[:, :length] = 1
@@ -134,7 +193,6 @@ def _score_rows(model, prefix: Prefix, context: list[int], rows: list[list[int]]
             row = rows[i]
             for j in range(1, len(row)):
                 totals[i] += float(logp[b, width - len(row) + j, row[j]])
-        return totals
 
 
 def continue_reply(

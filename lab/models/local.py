@@ -14,7 +14,8 @@
   listed in ``allowed`` (or a string enum) takes one of its values; an empty list bans it.
   ``metadata["fresh"]`` (values the customer just gave): the reply's first call names a tool that
   can take one of them. ``metadata["after"]`` (the tools whose results the reply follows): the reply
-  may be nudged into a further call (``lab.models.guide.CALL_AFTER_RESULT``).
+  may be nudged into a further call (``lab.models.guide.CALL_AFTER_RESULT``). ``metadata["prompt"]``:
+  the catalog's prompt form (``lab.models.promptform``; ``full`` when absent).
 * Concurrent requests are batched (``lab.models.batcher``): the shared prompt prefix is encoded once
   and cached (``lab.models.decode``). ``batching=False`` serves a request on its own with plain
   ``generate`` instead (the benchmark's baseline). ``$LAB_LOCAL_MAX_BATCH`` (32) and
@@ -37,7 +38,7 @@ import litellm
 from litellm import CustomLLM
 from litellm.types.utils import ChatCompletionMessageToolCall, Function, Message, ModelResponse, Usage
 
-from lab.models import decode, hfload, register_provider, request_metadata, toolformat
+from lab.models import decode, hfload, promptform, register_provider, request_metadata, toolformat
 from lab.models.batcher import Batcher
 from lab.models.guide import Grammar, Guide, token_texts
 
@@ -193,9 +194,10 @@ def _timeout_s(timeout: Any) -> float | None:
 def _request(messages: list, options: dict, metadata: dict | None = None) -> Request:
     """The prompt, token budget and call grammar (when ``metadata`` allows values) of one litellm call."""
     tools = options.get("tools") or []
-    prefix, suffix = toolformat.render_prompt(messages, tools)
-    budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
     metadata = metadata or {}
+    form = metadata.get("prompt") if metadata.get("prompt") in promptform.FORMS else promptform.DEFAULT_FORM
+    prefix, suffix = toolformat.render_prompt(messages, tools, form)
+    budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
     allowed, fresh, after = metadata.get("allowed"), metadata.get("fresh") or (), metadata.get("after") or ()
     grammar = Grammar.from_tools(tools, allowed, fresh, after) if allowed is not None and tools else None
     return Request(prefix, suffix, int(budget), grammar)

@@ -15,7 +15,6 @@ as ``{"scenario": {...}, "trial": int, "attempt": int}``. The answer logic lives
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import defaultdict, deque
 from typing import Any
@@ -24,22 +23,12 @@ import litellm
 from litellm import CustomLLM, ModelResponse
 from litellm.types.utils import ChatCompletionMessageToolCall, Function
 
-from lab.errors import BadInput
 from lab.models import request_metadata
 from lab.models.oracle import Answer, Fault, chaos_answer, oracle_answer
 from lab.types import Scenario
 
-NAME = re.compile(r"^(oracle|chaos(-\d+)?|queue(-[A-Za-z0-9_.]+)?)$")
 _queues: defaultdict[str, deque[Answer | Exception]] = defaultdict(deque)
 _queue_lock = threading.Lock()
-
-
-def check_name(name: str) -> None:
-    """Raise ``BadInput`` on ``--model`` unless ``name`` is a scripted model."""
-    if not NAME.match(name):
-        raise BadInput(
-            "--model", f"unknown scripted model {name!r}; use oracle, chaos[-SEED] or queue[-NAME]"
-        )
 
 
 def enqueue(queue: str, *answers: Answer | Exception) -> None:

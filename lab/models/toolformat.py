@@ -6,6 +6,9 @@ One module for inference (``lab.models.local``) and training (``lab.tune``), so 
   the cost of a small model on CPU). A parameter shows the schema's own ``examples``, never a value
   from its prose description ("the record id, like X-0012"): a tuned 135M model copied that id into
   its calls, and the tools canonicalise the shapes people write anyway.
+  ``render_system(system, tools, form)`` carries the catalog in a prompt form of
+  ``lab.models.promptform`` (``full``, ``names``, ``none``): tuned models learn the tools and can
+  run on a short prompt.
 * ``render_calls(calls)`` / ``parse(text)``: a call is
   ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``, one per line, several per message.
   Parsing also accepts code fences, a bare JSON call object (or a list of them) and a missing closing
@@ -26,6 +29,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from lab.models import promptform
 
 CALL_OPEN = "<tool_call>"
 CALL_CLOSE = "</tool_call>"
@@ -120,10 +125,16 @@ def render_catalog(tools: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(render_tool(tool) for tool in tools)
 
 
-def render_system(system: str, tools: Sequence[Mapping[str, Any]]) -> str:
-    """The system prompt, then the tool catalog and the call format (nothing is added without tools)."""
-    if not tools:
+def render_system(
+    system: str, tools: Sequence[Mapping[str, Any]], form: str = promptform.DEFAULT_FORM
+) -> str:
+    """The system prompt, then the tool catalog in prompt ``form`` (``lab.models.promptform``): ``full``
+    adds the whole catalog and the call format, ``names`` tool and argument names only, ``none``
+    nothing. Nothing is added without tools."""
+    if not tools or form == "none":
         return system
+    if form == "names":
+        return f"{system}\n\nTools:\n{promptform.render_names(tools)}"
     return f"{system}\n\nTools:\n{render_catalog(tools)}\n\n{CALL_INSTRUCTIONS}"
 
 
@@ -329,12 +340,14 @@ def render_message(message: Any, call_names: Mapping[str, str] | None = None) ->
     return _block(role, _text(_get(message, "content")))
 
 
-def render_prompt(messages: Sequence[Any], tools: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+def render_prompt(
+    messages: Sequence[Any], tools: Sequence[Mapping[str, Any]], form: str = promptform.DEFAULT_FORM
+) -> tuple[str, str]:
     """A dialogue as ChatML, ending with the open assistant turn: ``(prefix, suffix)``.
 
     ``prefix`` is the shared part: one system block, the first message's text when it is a system
-    message (else a default), followed by the catalog. It is the same for every dialogue of a
-    strategy, so a caller can encode it once and cache it. Any later system message (the agent's
+    message (else a default), followed by the catalog in prompt ``form``. It is the same for every
+    dialogue of a strategy, so a caller can encode it once and cache it. Any later system message (the agent's
     per-scenario clock, a workflow note) is its own system block in ``suffix``, so it never breaks
     that sharing. ``suffix`` ends with ``<|im_start|>assistant\\n``; ``prefix + suffix`` is the
     whole prompt.
@@ -347,4 +360,4 @@ def render_prompt(messages: Sequence[Any], tools: Sequence[Mapping[str, Any]]) -
         for call in _get(message, "tool_calls") or []:
             call_names[_get(call, "id") or ""] = _get(_get(call, "function"), "name") or ""
         suffix.append(render_message(message, call_names))
-    return _block("system", render_system(system, tools)), "".join(suffix) + f"{IM_START}assistant\n"
+    return _block("system", render_system(system, tools, form)), "".join(suffix) + f"{IM_START}assistant\n"

@@ -14,14 +14,12 @@ reworded reason does not count as a different state. This module holds no busine
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import Counter
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from lab.fixturedb import FixtureDatabase, Record, unique
 from tools.shop.policies import DEFAULT_POLICIES
 from tools.shop.types import (
     CancelReason,
@@ -37,6 +35,7 @@ from tools.shop.types import (
     Sku,
     SubscriptionId,
     TicketId,
+    TrackingNumber,
 )
 
 DEFAULT_NOW = "2026-03-02T12:00:00+00:00"
@@ -47,17 +46,12 @@ _HASH_EXCLUDE = {
 }
 
 
-class Record(BaseModel):
-    """Base of every database record: unknown fields are rejected."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
 class Address(Record):
     street: str
     city: str
     postal_code: str
     country: Country
+    state: str | None = None  # state, province or region where the country has them
 
 
 class Customer(Record):
@@ -100,7 +94,7 @@ class Order(Record):
 class Shipment(Record):
     order_id: OrderId
     carrier: str
-    tracking_number: str
+    tracking_number: TrackingNumber
     status: Literal["label_created", "in_transit", "out_for_delivery", "delivered"]
     shipped_on: date | None = None
     estimated_delivery: date | None = None
@@ -156,9 +150,10 @@ class PolicyArticle(Record):
     text: str
 
 
-class Database(Record):
+class Database(FixtureDatabase):
     """The whole shop. Build it with ``from_fixture``; tools mutate it in place."""
 
+    HASH_EXCLUDE: ClassVar[dict] = _HASH_EXCLUDE
     now: datetime = datetime.fromisoformat(DEFAULT_NOW)
     customers: list[Customer] = []
     products: list[Product] = []
@@ -173,36 +168,13 @@ class Database(Record):
         default_factory=lambda: [PolicyArticle(**a) for a in DEFAULT_POLICIES]
     )
 
-    @classmethod
-    def from_fixture(cls, fixture: dict) -> Database:
-        """Build a database from a fixture dict; raises pydantic.ValidationError when it is invalid."""
-        return cls.model_validate(fixture)
-
-    def copy(self) -> Database:  # type: ignore[override]
-        """An independent deep copy."""
-        return self.model_copy(deep=True)
-
-    def today(self) -> date:
-        """The database clock's date."""
-        return self.now.date()
-
-    def state_hash(self) -> str:
-        """sha256 of the canonical JSON of the changeable state; top-level record order is ignored."""
-        state = self.model_dump(mode="json", exclude=_HASH_EXCLUDE)
-        canonical = {
-            key: sorted(json.dumps(v, sort_keys=True) for v in value) if isinstance(value, list) else value
-            for key, value in state.items()
-        }
-        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return hashlib.sha256(text.encode()).hexdigest()
-
     @model_validator(mode="after")
     def _check_integrity(self) -> Database:
         for field in ("customers", "products", "orders", "returns", "subscriptions", "tickets"):
             keys = [getattr(r, "sku" if field == "products" else "id") for r in getattr(self, field)]
-            _unique(field, keys)
-        _unique("shipments", [s.order_id for s in self.shipments])
-        _unique("payments", [p.order_id for p in self.payments])
+            unique(field, keys)
+        unique("shipments", [s.order_id for s in self.shipments])
+        unique("payments", [p.order_id for p in self.payments])
         customers = {c.id for c in self.customers}
         orders = {o.id for o in self.orders}
         for field, key, known in (
@@ -219,8 +191,3 @@ class Database(Record):
                 raise ValueError(f"{field}: unknown {key} {', '.join(missing)}")
         return self
 
-
-def _unique(field: str, keys: list[str]) -> None:
-    duplicates = sorted(k for k, n in Counter(keys).items() if n > 1)
-    if duplicates:
-        raise ValueError(f"{field}: duplicate id {', '.join(duplicates)}")

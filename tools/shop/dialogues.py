@@ -139,10 +139,11 @@ def which_payment(d: Draft) -> list:
 
 
 @spec("clarify", "pause_subscription")
-def pause_until_when(d: Draft) -> list:
+def which_subscription_to_pause(d: Draft) -> list:
     s = d.subscription()
     pause = call("pause_subscription", subscription_id=s["id"], until=d.until())
-    return [ask("until", "until", "when", "date", "long"), calls(pause)]
+    keywords = ("subscription", "id", "number", "account", "email")
+    return [ask("subscription_id", *keywords), calls(pause)]
 
 
 @spec("clarify", "start_return")

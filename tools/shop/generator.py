@@ -15,8 +15,14 @@ from lab.catalog import Catalog, error_code
 from lab.families import Family, families
 from lab.phrasing import render, slot_names
 from lab.types import Scenario, Turn
-from tools.shop import dialogues, intents, phrases_dialogue, phrases_single  # noqa: F401 - specs register
-from tools.shop.draft import SPECS, Draft
+from tools.shop import (  # noqa: F401 - specs register
+    dialogues,
+    intents,
+    phrases_dialogue,
+    phrases_single,
+    phrases_styles,
+)
+from tools.shop.draft import SPECS, Draft, with_alternatives
 from tools.shop.world import World
 
 KNOWLEDGE_META = {"knowledge": ("article", "query")}
@@ -27,14 +33,14 @@ class ShopGenerator:
 
     def families(self) -> list[Family]:
         """Every family of the single-turn and dialogue tables, named and assigned to a split."""
-        return families([phrases_single.TABLE, phrases_dialogue.TABLE], KNOWLEDGE_META)
+        return families([phrases_single.TABLE, phrases_dialogue.TABLE, phrases_styles.TABLE], KNOWLEDGE_META)
 
     def draft(self, family: Family, rng: random.Random) -> Scenario:
         """One scenario of ``family``: world, gold turns (arguments as written) and rendered messages."""
         world = World(rng, family.split)
         used = set().union(*(slot_names(t) for t in family.templates))
         draft = Draft(world, rng, used, dict(family.meta))
-        expects = SPECS[(family.category, family.intent)](draft)
+        expects = [with_alternatives(e, draft) for e in SPECS[(family.category, family.intent)](draft)]
         if len(expects) != len(family.templates):
             raise ValueError(f"{family.name}: {len(family.templates)} templates for {len(expects)} turns")
         turns = [

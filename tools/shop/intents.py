@@ -96,7 +96,12 @@ def change_shipping_address(d: Draft) -> list:
 
 @spec("single_call", "track_shipment")
 def track_shipment(d: Draft) -> list:
-    return [calls(call("track_shipment", order_id=d.order("shipped", "delivered")["id"]))]
+    o = d.order("shipped", "delivered")
+    if d.wants("tracking"):  # the carrier's number, pasted from the shipping email
+        number = next(s["tracking_number"] for s in d.w.shipments if s["order_id"] == o["id"])
+        d.slots["tracking"] = number
+        return [calls(call("track_shipment", tracking_number=number))]
+    return [calls(call("track_shipment", order_id=o["id"]))]
 
 
 @spec("single_call", "get_payment")
@@ -129,13 +134,17 @@ def issue_store_credit(d: Draft) -> list:
 
 @spec("single_call", "get_subscription")
 def get_subscription(d: Draft) -> list:
-    d.subscription()
+    s = d.subscription()
+    if d.wants("sub"):
+        return [calls(call("get_subscription", subscription_id=s["id"]))]
     return [calls(call("get_subscription", customer_id=d.customer["id"]))]
 
 
 @spec("single_call", "pause_subscription")
 def pause_subscription(d: Draft) -> list:
     s = d.subscription()
+    if not d.wants("when"):  # "for a while": the default pause of one cycle
+        return [calls(call("pause_subscription", subscription_id=s["id"]))]
     return [calls(call("pause_subscription", subscription_id=s["id"], until=d.until()))]
 
 
@@ -148,7 +157,7 @@ def cancel_subscription(d: Draft) -> list:
 def create_ticket(d: Draft) -> list:
     args = {"customer_id": d.customer["id"], "subject": d.text("subject", SUBJECTS)}
     if d.wants("priority"):
-        args["priority"] = d.choose("priority", PRIORITIES)
+        args["priority"] = d.choose("priority", PRIORITIES, "priority")
     return [calls(call("create_ticket", **args))]
 
 

@@ -8,7 +8,7 @@ beyond "it must exist" (and "it must be pending" for order changes).
 from __future__ import annotations
 
 from lab.catalog import ToolError
-from tools.shop.db import Customer, Database, Order, Payment, Subscription
+from tools.shop.db import Customer, Database, Order, Payment, Shipment, Subscription
 
 
 def customer(db: Database, customer_id: str) -> Customer:
@@ -44,6 +44,27 @@ def subscription(db: Database, subscription_id: str) -> Subscription:
     return found
 
 
+def shipment(db: Database, order_id: str | None, tracking_number: str | None) -> Shipment:
+    """The shipment of an order, found by the order id or the carrier's tracking number (both given:
+    they must name the same parcel), or not_found naming the argument at fault."""
+    if tracking_number is not None:
+        found = next((s for s in db.shipments if s.tracking_number == tracking_number), None)
+        if found is None:
+            raise ToolError("not_found", f"no parcel with tracking number {tracking_number}",
+                            "tracking_number")
+        if order_id is not None and found.order_id != order_id:
+            raise ToolError("not_found", f"tracking number {tracking_number} is not order {order_id}'s",
+                            "tracking_number")
+        return found
+    if order_id is None:
+        raise ToolError("missing_argument", "give the order id or the tracking number", "order_id")
+    placed = order(db, order_id)
+    found = next((s for s in db.shipments if s.order_id == placed.id), None)
+    if found is None:
+        raise ToolError("not_found", f"order {order_id} has not shipped ({placed.status})", "order_id")
+    return found
+
+
 def find_payment(db: Database, order_id: str) -> Payment | None:
     """The payment of an order, if there is one."""
     return next((p for p in db.payments if p.order_id == order_id), None)
@@ -58,8 +79,10 @@ def payment(db: Database, order_id: str) -> Payment:
 
 
 def next_id(prefix: str, ids: list[str], start: int) -> str:
-    """The id after the highest existing one ("R-5001" when there are none and start is 5000)."""
-    return f"{prefix}-{max((int(i[2:]) for i in ids), default=start) + 1:04d}"
+    """The id after the highest numbered one ("R-5001" when there are none and start is 5000); ids of
+    other shapes ("R-9X1") are skipped."""
+    numbers = (int(i[2:]) for i in ids if i[2:].isdigit())
+    return f"{prefix}-{max(numbers, default=start) + 1:04d}"
 
 
 def profile(c: Customer) -> dict:

@@ -148,9 +148,9 @@ TABLE: dict[tuple[str, str], list[tuple[str, ...]]] = {
         ("terse", "payment info for my order", "{order}"),
     ],
     ("clarify", "pause_subscription"): [
-        ("terse", "pause {sub}", "{when}"),
-        ("chatty", "can you pause my subscription {sub}? going away for a bit", "hmm let's say {when}"),
-        ("polite", "I'd like to pause my subscription {sub}, please.", "{when}, please."),
+        ("terse", "pause my subscription {when}", "{sub}"),
+        ("chatty", "can you pause my subscription {when}? going away for a bit", "oh it's {sub}"),
+        ("polite", "I'd like to pause my subscription {when}, please.", "The subscription is {sub}."),
     ],
     ("clarify", "start_return"): [
         ("polite", "I'd like to return the {product} ({sku}) from {order}.", "It {why}."),

@@ -78,6 +78,9 @@ TABLE: dict[tuple[str, str], list[tuple[str, ...]]] = {
         ("chatty", "heyy where's my package? it's {order}, can't wait to get it"),
         ("polite", "Could you please tell me where the parcel for {order} is?"),
         ("angry", "Where is my parcel?! {order} should have been here days ago."),
+        ("terse", "track {tracking}"),
+        ("polite", "Could you tell me where the parcel with tracking number {tracking} is, please?"),
+        ("chatty", "got tracking number {tracking} in the email but the carrier site says nothing?"),
     ],
     ("single_call", "get_payment"): [
         ("terse", "payment details {order}"),
@@ -108,12 +111,18 @@ TABLE: dict[tuple[str, str], list[tuple[str, ...]]] = {
         ("chatty", "hey, when does my subscription renew next? I'm {customer}"),
         ("polite", "Could you tell me the status of my subscription, please? Customer ID {customer}."),
         ("angry", "I keep getting charged every month. What subscription is on {customer}?!"),
+        ("terse", "plan of {sub}?"),
+        ("polite", "Could you tell me which plan subscription {sub} is on, please?"),
+        ("angry", "What exactly am I paying for with {sub}?"),
     ],
     ("single_call", "pause_subscription"): [
         ("terse", "pause {sub} {when}"),
         ("chatty", "going travelling! can you pause {sub} {when}?"),
         ("polite", "Could you please pause my subscription {sub} {when}?"),
         ("angry", "Stop sending me boxes. Pause {sub} {when}."),
+        ("terse", "pause {sub}, no end date"),
+        ("polite", "Could you pause subscription {sub} for a while, please?"),
+        ("chatty", "can you hold my deliveries on {sub} for a bit? just skip one"),
     ],
     ("single_call", "cancel_subscription"): [
         ("terse", "cancel subscription {sub}"),

@@ -9,9 +9,7 @@ No embeddings, no randomness, nothing cached between calls.
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
+from lab import bm25
 
 DEFAULT_POLICIES: list[dict[str, str]] = [
     {"id": "returns", "title": "Returns",
@@ -39,7 +37,8 @@ DEFAULT_POLICIES: list[dict[str, str]] = [
              "pending. Changing the default address on the customer's profile does not change orders that "
              "were already placed."},
     {"id": "subscriptions", "title": "Subscriptions",
-     "text": "A subscription can be paused for up to 90 days; it resumes automatically on the chosen date. "
+     "text": "A subscription can be paused for up to 90 days; it resumes automatically on the chosen "
+             "date, or after one monthly cycle (30 days) when no date is chosen. "
              "Cancelling a subscription stops future deliveries and cannot be undone; it does not cancel "
              "orders that were already placed."},
     {"id": "warranty", "title": "Warranty",
@@ -61,18 +60,11 @@ DEFAULT_POLICIES: list[dict[str, str]] = [
              "a person within one business day; urgent tickets within four hours."},
 ]
 
-_K1, _B = 1.5, 0.75
-_STOPWORDS = frozenset(
+K1 = 1.5
+STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i if in is it its my of on or our the "
     "their there this to was we what when where which who will with you your".split()
 )
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case word tokens without stopwords; a trailing plural "s" is dropped ("returns" -> "return")."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in words if w not in _STOPWORDS]
 
 
 def passages(articles: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -88,20 +80,5 @@ def passages(articles: list[dict[str, str]]) -> list[dict[str, str]]:
 def rank(articles: list[dict[str, str]], query: str, top_k: int) -> list[dict[str, object]]:
     """The ``top_k`` passages with a positive BM25 score for ``query``, best first."""
     docs = passages(articles)
-    bags = [Counter(tokens(d["title"] + " " + d["text"])) for d in docs]
-    if not bags:
-        return []
-    avg_len = sum(sum(b.values()) for b in bags) / len(bags)
-    doc_freq = Counter(term for bag in bags for term in bag)
-    scores = []
-    for bag in bags:
-        length = sum(bag.values())
-        score = 0.0
-        for term in set(tokens(query)):
-            tf = bag.get(term, 0)
-            if tf:
-                idf = math.log(1 + (len(bags) - doc_freq[term] + 0.5) / (doc_freq[term] + 0.5))
-                score += idf * tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * length / avg_len))
-        scores.append(score)
-    order = sorted((i for i in range(len(docs)) if scores[i] > 0), key=lambda i: (-scores[i], i))
-    return [{**docs[i], "score": round(scores[i], 4)} for i in order[:top_k]]
+    scored = bm25.scores([d["title"] + " " + d["text"] for d in docs], query, STOPWORDS, K1)
+    return [{**docs[i], "score": round(scored[i], 4)} for i in bm25.best(scored, top_k)]

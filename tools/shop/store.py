@@ -12,12 +12,13 @@ policy search: ``tools.shop.support``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import Field
 
 from lab.catalog import ToolError
+from lab.values import Day
 from tools.shop import lookup
 from tools.shop.db import Address, Database, OrderItem
 from tools.shop.types import (
@@ -31,9 +32,11 @@ from tools.shop.types import (
     Sku,
     SubscriptionId,
     Text,
+    TrackingNumber,
 )
 
 MAX_PAUSE_DAYS = 90
+CYCLE_DAYS = 30  # one delivery cycle: the pause without a date
 
 
 # --------------------------------------------------------------------------- customers
@@ -86,7 +89,13 @@ def update_contact_details(
 
 
 def update_default_address(
-    db: Database, customer_id: CustomerId, street: Text, city: Text, postal_code: Text, country: Country
+    db: Database,
+    customer_id: CustomerId,
+    street: Text,
+    city: Text,
+    postal_code: Text,
+    country: Country,
+    state: Text | None = None,
 ) -> dict:
     """Change the default address on a customer's profile; orders already placed keep their address.
 
@@ -96,14 +105,23 @@ def update_default_address(
         city: city.
         postal_code: postal or ZIP code.
         country: two-letter country code.
+        state: state, province or region, where the country has them (e.g. CA, ON, NSW).
     """
     customer = lookup.customer(db, customer_id)
-    customer.address = Address(street=street, city=city, postal_code=postal_code, country=country)
+    customer.address = Address(
+        street=street, city=city, postal_code=postal_code, country=country, state=state
+    )
     return lookup.profile(customer)
 
 
 def change_shipping_address(
-    db: Database, order_id: OrderId, street: Text, city: Text, postal_code: Text, country: Country
+    db: Database,
+    order_id: OrderId,
+    street: Text,
+    city: Text,
+    postal_code: Text,
+    country: Country,
+    state: Text | None = None,
 ) -> dict:
     """Change where one pending order will be shipped; the customer's profile address is not changed.
 
@@ -113,9 +131,12 @@ def change_shipping_address(
         city: city.
         postal_code: postal or ZIP code.
         country: two-letter country code.
+        state: state, province or region, where the country has them (e.g. CA, ON, NSW).
     """
     order = lookup.pending_order(db, order_id, "its address")
-    order.shipping_address = Address(street=street, city=city, postal_code=postal_code, country=country)
+    order.shipping_address = Address(
+        street=street, city=city, postal_code=postal_code, country=country, state=state
+    )
     return lookup.order_view(order)
 
 
@@ -177,17 +198,17 @@ def change_order_item(
     return lookup.order_view(order)
 
 
-def track_shipment(db: Database, order_id: OrderId) -> dict:
-    """Track an order's parcel: carrier, tracking number, delivery status and dates.
+def track_shipment(
+    db: Database, order_id: OrderId | None = None, tracking_number: TrackingNumber | None = None
+) -> dict:
+    """Track a parcel by its order id or by the carrier's tracking number (give one): carrier, tracking
+    number, delivery status and dates.
 
     Args:
         order_id: the order id, like A-1234.
+        tracking_number: the carrier's tracking number, like 1Z999AA10123456784.
     """
-    order = lookup.order(db, order_id)
-    shipment = next((s for s in db.shipments if s.order_id == order.id), None)
-    if shipment is None:
-        raise ToolError("not_found", f"order {order_id} has not shipped ({order.status})", "order_id")
-    return shipment.model_dump(mode="json")
+    return lookup.shipment(db, order_id, tracking_number).model_dump(mode="json")
 
 
 def cancel_order(db: Database, order_id: OrderId, reason: CancelReason = "other") -> dict:
@@ -226,12 +247,23 @@ def cancel_subscription(db: Database, subscription_id: SubscriptionId) -> dict:
     return lookup.subscription_view(subscription)
 
 
-def get_subscription(db: Database, customer_id: CustomerId) -> dict:
-    """Get a customer's subscriptions: id, plan, status, renewal date and pause end.
+def get_subscription(
+    db: Database, customer_id: CustomerId | None = None, subscription_id: SubscriptionId | None = None
+) -> dict:
+    """Get a customer's subscriptions, or one subscription by its id (give one): id, plan, status, renewal
+    date and pause end.
 
     Args:
         customer_id: the customer id, like C-1001.
+        subscription_id: the subscription id, like S-1234.
     """
+    if subscription_id is not None:
+        found = lookup.subscription(db, subscription_id)
+        if customer_id is not None and found.customer_id != customer_id:
+            raise ToolError("not_found", f"{subscription_id} is not {customer_id}'s", "subscription_id")
+        return {"customer_id": found.customer_id, "subscriptions": [lookup.subscription_view(found)]}
+    if customer_id is None:
+        raise ToolError("missing_argument", "give the customer id or the subscription id", "customer_id")
     lookup.customer(db, customer_id)
     found = [lookup.subscription_view(s) for s in db.subscriptions if s.customer_id == customer_id]
     if not found:
@@ -239,17 +271,19 @@ def get_subscription(db: Database, customer_id: CustomerId) -> dict:
     return {"customer_id": customer_id, "subscriptions": found}
 
 
-def pause_subscription(db: Database, subscription_id: SubscriptionId, until: date) -> dict:
-    """Pause a subscription until a date after today and at most 90 days ahead; it resumes by itself.
+def pause_subscription(db: Database, subscription_id: SubscriptionId, until: Day | None = None) -> dict:
+    """Pause a subscription until a date after today and at most 90 days ahead, or without a date for one
+    monthly cycle (30 days); it resumes by itself.
 
     Args:
         subscription_id: the subscription id, like S-1234.
-        until: the date deliveries resume, YYYY-MM-DD.
+        until: the date deliveries resume, YYYY-MM-DD; leave it out to pause for one cycle.
     """
     subscription = lookup.subscription(db, subscription_id)
     if subscription.status == "cancelled":
         raise ToolError("not_allowed", f"subscription {subscription_id} is cancelled", "subscription_id")
     today = db.today()
+    until = until or today + timedelta(days=CYCLE_DAYS)
     if not today < until <= today + timedelta(days=MAX_PAUSE_DAYS):
         raise ToolError("outside_window", f"until must be after {today} and at most {MAX_PAUSE_DAYS} days "
                         f"ahead ({today + timedelta(days=MAX_PAUSE_DAYS)})", "until")

@@ -21,13 +21,33 @@ from pydantic import BeforeValidator, Field
 COPIED: dict[str, str] = {"x-lab": "copied"}
 
 
+_BODY = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"  # "4417", "77", "2024-0042", "9X1"
+
+
 def _id_canonicaliser(prefix: str, word: str) -> Callable[[Any], Any]:
-    """Build a validator turning "#a1234", "A1234", "order 1234", "1234" into "A-1234"."""
-    shape = re.compile(rf"\s*(?:{word}\s*)?#?\s*(?:{prefix}\s*-?\s*)?([0-9]{{4}})\s*", re.IGNORECASE)
+    """Build a validator turning "#a-4417", "A4417", "order 4417", "4417", "s77" into "A-4417", "S-77".
+
+    Unambiguous forms only: the prefix with a dash and any body ("a-9x1" -> "A-9X1"); the prefix
+    right before two digits or more ("a4417", "s77"; not the postcode "S4 7AB"), or a space and 4 to
+    6 digits ("a 4417", not "it's 170"); the word or a hash before digits
+    ("order 4417", "#4417", "subscription #77"); bare digits only when there are 4 to 6 of them (a
+    shorter number is more likely a quantity, a longer one a phone). Anything else passes unchanged.
+    """
+    lead = rf"\s*(?:{word}\s*)?#?\s*"
+    shapes = (
+        re.compile(rf"{lead}{prefix}\s*-\s*({_BODY})\s*", re.IGNORECASE),
+        re.compile(rf"{lead}{prefix}([0-9]{{2,}}(?:-[A-Z0-9]+)*)\s*", re.IGNORECASE),
+        re.compile(rf"{lead}{prefix}\s+([0-9]{{4,6}})\s*", re.IGNORECASE),
+        re.compile(rf"\s*(?:{word}\s*#?|#)\s*([0-9]+)\s*", re.IGNORECASE),
+        re.compile(r"\s*([0-9]{4,6})\s*"),
+    )
 
     def canonical(value: Any) -> Any:
-        match = shape.fullmatch(value) if isinstance(value, str) else None
-        return f"{prefix}-{match.group(1)}" if match else value
+        for shape in shapes:
+            match = shape.fullmatch(value) if isinstance(value, str) else None
+            if match:
+                return f"{prefix}-{match.group(1).upper()}"
+        return value
 
     return canonical
 
@@ -35,14 +55,23 @@ def _id_canonicaliser(prefix: str, word: str) -> Callable[[Any], Any]:
 def _id_type(prefix: str, word: str) -> Any:
     return Annotated[
         str,
-        Field(pattern=rf"^{prefix}-[0-9]{{4}}$", json_schema_extra=COPIED),
+        Field(pattern=rf"^{prefix}-{_BODY}$", json_schema_extra=COPIED),
         BeforeValidator(_id_canonicaliser(prefix, word)),
     ]
 
 
 def _canonical_sku(value: Any) -> Any:
-    match = re.fullmatch(r"\s*([A-Za-z]{3})\s*-?\s*([0-9]{3})\s*", value) if isinstance(value, str) else None
-    return f"{match.group(1).upper()}-{match.group(2)}" if match else value
+    """Upper case without surrounding spaces; three letters and three digits get their dash ("mug101")."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().upper()
+    match = re.fullmatch(r"([A-Z]{3})\s*([0-9]{3})", text)
+    return f"{match.group(1)}-{match.group(2)}" if match else text
+
+
+def _canonical_tracking(value: Any) -> Any:
+    """Upper case without surrounding spaces ("1z999aa1 " -> "1Z999AA1"); inner spaces stay (invalid)."""
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _canonical_email(value: Any) -> Any:
@@ -78,8 +107,16 @@ OrderId = _id_type("A", "order")
 SubscriptionId = _id_type("S", "subscription")
 TicketId = _id_type("T", "ticket")
 ReturnId = _id_type("R", "return")
+# A sku is two or more dash-joined parts, the first a letter and one more letter or digit at least
+# ("MUG-101", "JKT-WOOL-L", "CBL-USB-C-2M"), so one-letter-prefixed ids ("A-1234"), dates, numbers
+# ("30-day") and postcode pieces ("M4", "K6A") are never skus.
 Sku = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}-[0-9]{3}$", json_schema_extra=COPIED), BeforeValidator(_canonical_sku)
+    str,
+    Field(pattern=r"^[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+$", json_schema_extra=COPIED),
+    BeforeValidator(_canonical_sku),
+]
+TrackingNumber = Annotated[
+    str, Field(pattern=r"^[A-Z0-9]{5,40}$", json_schema_extra=COPIED), BeforeValidator(_canonical_tracking)
 ]
 Email = Annotated[
     str,
@@ -90,7 +127,7 @@ Phone = Annotated[
     str, Field(pattern=r"^\+[0-9]{8,15}$", json_schema_extra=COPIED), BeforeValidator(_canonical_phone)
 ]
 
-Country = Annotated[Literal["US", "GB", "DE", "FR", "NL", "CA"], BeforeValidator(_canonical_country)]
+Country = Annotated[Literal["US", "GB", "DE", "FR", "NL", "CA", "AU"], BeforeValidator(_canonical_country)]
 OrderStatus = Annotated[
     Literal["pending", "processing", "shipped", "delivered", "cancelled"], BeforeValidator(_canonical_word)
 ]

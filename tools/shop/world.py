@@ -3,7 +3,8 @@
 ``World`` builds one fixture (the dict ``tools.shop.db.Database.from_fixture`` reads) out of
 seeded random choices. Every entity value a customer could type (names, emails, phones,
 customer/order/subscription numbers, SKUs, streets) is drawn from a pool that belongs to
-one split only, so no value seen in train reappears in dev or test. The policy articles
+one split only, so no value seen in train reappears in dev or test. Skus come in two shapes
+(``MUG-123``, ``JKT-WOOL-L``); addresses in the US, Canada and Australia carry a state. The policy articles
 are not written into fixtures: the database's default articles apply. This module knows
 nothing about phrasing or expected calls.
 """
@@ -16,6 +17,9 @@ from datetime import UTC, date, datetime, time, timedelta
 _NUMBERS = {"train": (1000, 5999), "dev": (6000, 7499), "test": (7500, 9999)}
 _AREA_CODES = {"train": (201, 499), "dev": (500, 699), "test": (700, 989)}
 _SKU_NUMBERS = {"train": (100, 499), "dev": (500, 699), "test": (700, 999)}
+_TRACKING_NUMBERS = {
+    "train": (100_000_000, 499_999_999), "dev": (500_000_000, 699_999_999), "test": (700_000_000, 999_999_999)
+}
 _SPLIT_OF_INDEX = ("train", "train", "dev", "test")  # pools are split by list index modulo 4
 FIRST = (
     "Olivia Liam Emma Noah Ava Elijah Sophia Mateo Isabella Lucas Mia Levi Amelia Ezra Harper Asher Evelyn "
@@ -39,7 +43,14 @@ CITIES = {
     "FR": ("Lyon", "Nantes", "Lille", "Bordeaux"),
     "NL": ("Utrecht", "Leiden", "Delft", "Haarlem"),
     "CA": ("Toronto", "Ottawa", "Calgary", "Halifax"),
+    "AU": ("Sydney", "Melbourne", "Brisbane", "Perth"),
 }
+# The state, province or region of a city, as written on an address (countries without: none).
+STATES = {
+    "Springfield": "IL", "Portland": "OR", "Austin": "TX", "Denver": "CO",
+    "Toronto": "ON", "Ottawa": "ON", "Calgary": "AB", "Halifax": "NS",
+    "Sydney": "NSW", "Melbourne": "VIC", "Brisbane": "QLD", "Perth": "WA",
+}  # fmt: skip
 PRODUCTS = (
     ("MUG", "mug", 12.0),
     ("TEE", "t-shirt", 20.0),
@@ -54,6 +65,11 @@ PRODUCTS = (
     ("BLK", "blanket", 35.0),
     ("CND", "candle", 11.0),
 )
+# Products whose skus have no number: a style code of this split and a size ("JKT-WOOL-L").
+STYLED = (("JKT", "jacket", 80.0), ("SNK", "sneakers", 65.0))
+STYLES = (
+    "WOOL", "DENIM", "DOWN", "CORD", "RAIN", "LINEN", "TWEED", "FLEECE", "SUEDE", "CANVAS", "KNIT", "MESH"
+)  # fmt: skip
 PLANS = ("coffee club", "snack box", "tea of the month", "sock drawer")
 DOMAINS = ("example.com", "mail.example", "inbox.example.org")
 EPOCH = date(2026, 1, 5)
@@ -127,26 +143,31 @@ class World:
             "GB": f"{self.rng.choice('BLMSY')}{self.rng.randint(1, 9)} {self.rng.randint(1, 9)}AB",
             "NL": f"{digits[:4]} {self.rng.choice(('AB', 'KL', 'XZ'))}",
             "CA": f"K{digits[0]}A {digits[1]}B{digits[2]}",
+            "AU": digits[:4],
         }.get(country, digits)
         street = f"{self.rng.randint(1, 240)} {self.rng.choice(pool(STREETS, self.split))}"
+        city = self.rng.choice(CITIES[country])
         return {
             "street": street,
-            "city": self.rng.choice(CITIES[country]),
+            "city": city,
             "postal_code": postal,
             "country": country,
-        }
+        } | ({"state": STATES[city]} if city in STATES else {})
 
     def product(self, exclude: tuple[str, ...] = ()) -> dict:
         """A product (sku, name, price) of this split, not one whose code is in ``exclude``.
 
         Products are not written to the fixture (orders carry name and price per line).
         """
-        code, name, price = self.rng.choice([p for p in PRODUCTS if p[0] not in exclude])
+        code, name, price = self.rng.choice([p for p in PRODUCTS + STYLED if p[0] not in exclude])
         for sku, known in self.products.items():
             if sku.startswith(code):
                 return known
         low, high = _SKU_NUMBERS[self.split]
-        record = {"sku": f"{code}-{self.rng.randint(low, high)}", "name": name, "price": price}
+        sku = f"{code}-{self.rng.randint(low, high)}"
+        if (code, name, price) in STYLED:
+            sku = f"{code}-{self.rng.choice(pool(STYLES, self.split))}-{self.rng.choice('SML')}"
+        record = {"sku": sku, "name": name, "price": price}
         self.products[record["sku"]] = record
         return record
 
@@ -208,7 +229,7 @@ class World:
 
     def _ship(self, order: dict, delivered_ago: int | None) -> None:
         carrier = self.rng.choice(("UPS", "DHL", "FedEx", "Royal Mail"))
-        tracking = f"{carrier[:2].upper()}{self.rng.randint(10**8, 10**9 - 1)}"
+        tracking = f"{carrier[:2].upper()}{self.rng.randint(*_TRACKING_NUMBERS[self.split])}"
         shipment = {"order_id": order["id"], "carrier": carrier, "tracking_number": tracking}
         if delivered_ago is None:
             shipped = self.today - timedelta(days=self.rng.randint(1, 3))
