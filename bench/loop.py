@@ -5,17 +5,25 @@ prompting strategy and tuned model on test, paired comparison, merged into ``ben
 (other keys are kept) as ``baseline``, ``tuned``, ``train_examples``, ``tune_seconds``,
 ``compare`` and ``pipeline``. The harness speed (``harness``) is ``bench/harness.py``'s.
 
-A script, not a test: ``python bench/loop.py [--train-limit N] [--prompt FORM --budget-minutes M
-...]``. Besides the pipeline's sections it writes ``cost``: the tuned model's tokens per scenario
-and p50 latency over the prompting baseline's on the same test suite (``lab compare``'s
-``tokens_ratio`` and ``latency_ratio``), and ``bench_seconds``, the script's wall time. The store
-is the lab's usual one (``MLFLOW_TRACKING_URI`` or ``mlruns/``), so every run stays browsable.
+A script, not a test: ``python bench/loop.py [--prompt FORM --budget-minutes M --train-size N
+...]``. Its defaults are ``make bench``'s configuration: the tuned model learns from the gold
+dialogues of a generated train pack of ``--train-size`` scenarios (``scripted/oracle``'s passing
+turns; written to ``exports/bench/packs``, dev and test byte-identical to the shipped ones), as many
+rows as fit ``--budget-minutes`` of tuning, with the ``names`` prompt form.
+
+Besides the pipeline's sections it writes ``cost``: the tuned model's tokens per scenario and p50
+latency over the prompting baseline's on the same test suite (``lab compare``'s ``tokens_ratio``
+and ``latency_ratio``); ``handwritten``: the tuned model on ``scenarios/handwritten.jsonl``
+(dialogues written by hand, not generated) with its 95% interval, next to ``tuned`` on the
+generated test split; and ``bench_seconds``, the script's wall time. The store is the lab's usual
+one (``MLFLOW_TRACKING_URI`` or ``mlruns/``), so every run stays browsable.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +36,8 @@ from lab.io import merge_json  # noqa: E402
 from lab.pipeline import PipelineConfig, run_pipeline  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
+PACKS = ROOT / "exports" / "bench" / "packs"
+HANDWRITTEN = ROOT / "scenarios" / "handwritten.jsonl"
 
 
 def pipeline_sections(config: PipelineConfig) -> dict:
@@ -78,18 +88,48 @@ def cost(comparison: dict) -> dict:
     return {"tokens_ratio": comparison.get("tokens_ratio"), "latency_ratio": comparison.get("latency_ratio")}
 
 
+def train_pack(size: int) -> Path:
+    """The train pack of ``size`` scenarios that ``lab scenarios generate --seed 7 --train-size``
+    writes (the seed of ``make scenarios``), made once into ``exports/bench/packs/<size>/``."""
+    folder = PACKS / str(size)
+    if not (folder / "train.jsonl").exists():
+        lab = [str(Path(sys.executable).parent / "lab"), "scenarios", "generate", "--seed", "7"]
+        subprocess.run([*lab, "--train-size", str(size), "--out", str(folder)], check=True, cwd=ROOT)
+    return folder / "train.jsonl"
+
+
+def handwritten(tuned_model: str, config: PipelineConfig) -> dict:
+    """The tuned model on the hand-written pack, with the tuned strategy of the test run."""
+    from lab.run import RunConfig, run_suite
+
+    summary = run_suite(
+        RunConfig(
+            model=tuned_model, strategy=config.tuned_strategy, suite=HANDWRITTEN,
+            concurrency=config.concurrency, seed=config.seed, tags={"pipeline": "1"},
+        )
+    )  # fmt: skip
+    result = summary.result
+    return {
+        "call_accuracy": result["metrics"]["call_accuracy"],
+        "ci95": result["ci95"]["call_accuracy"],
+        "scenarios": summary.scenarios,
+        "run_id": summary.run_id,
+    }
+
+
 def main() -> None:
     started = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--train-limit", type=int, default=PipelineConfig.train_limit)
+    parser.add_argument("--train-limit", type=int, default=None, help="train scenarios run (default all)")
     parser.add_argument("--epochs", type=int, default=PipelineConfig.epochs)
-    parser.add_argument("--max-examples", type=int, default=None, help="default 300, all with a budget")
+    parser.add_argument("--max-examples", type=int, default=None, help="default: all that fit the budget")
     parser.add_argument("--concurrency", type=int, default=PipelineConfig.concurrency)
-    parser.add_argument("--prompt", default=PipelineConfig.prompt, help="full, names or none")
-    parser.add_argument("--budget-minutes", type=float, default=PipelineConfig.budget_minutes)
-    parser.add_argument("--train-model", default=PipelineConfig.train_model)
-    parser.add_argument("--train-suite", type=Path, default=PipelineConfig.train)
-    parser.add_argument("--from-passing", action="store_true")
+    parser.add_argument("--prompt", default="names", help="full, names or none")
+    parser.add_argument("--budget-minutes", type=float, default=20.0)
+    parser.add_argument("--train-model", default="scripted/oracle")
+    parser.add_argument("--train-size", type=int, default=3000, help="train scenarios generated")
+    parser.add_argument("--train-suite", type=Path, default=None, help="instead of generating one")
+    parser.add_argument("--from-failing", action="store_true", help="export failing turns, not gold ones")
     args = parser.parse_args()
     config = PipelineConfig(
         train_limit=args.train_limit,
@@ -99,10 +139,12 @@ def main() -> None:
         prompt=args.prompt,
         budget_minutes=args.budget_minutes,
         train_model=args.train_model,
-        train=args.train_suite,
-        from_passing=args.from_passing,
+        train=args.train_suite or train_pack(args.train_size),
+        from_passing=not args.from_failing,
     )
-    merge_json(RESULTS, pipeline_sections(config))
+    sections = pipeline_sections(config)
+    sections["handwritten"] = handwritten(sections["tuned"]["model"], config)
+    merge_json(RESULTS, sections)
     merge_json(RESULTS, {"bench_seconds": round(time.perf_counter() - started, 1)})
     print(RESULTS.read_text())
 
