@@ -15,7 +15,7 @@ TEST    := scenarios/test.jsonl
 # 32 requests, and 64 trials keep its batches full.
 CONCURRENCY ?= 64
 
-.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench bench-harness clean
+.PHONY: install test test-fast lint suite ui team-server team-server-stop scenarios ladder train-run export pipeline bench bench-harness bench-bfcl clean
 
 install: $(STAMP) $(BFCL_STAMP)
 
@@ -88,13 +88,17 @@ telecom: install
 
 # Benchmarks, written into bench/results.json: local inference throughput, harness speed, the pipeline
 # (ladder on dev; LoRA tune on the gold dialogues of a 3,000-scenario generated train pack within 20
-# minutes, names prompt; tuned vs best prompting rung on test; tuned on the hand-written pack),
-# agreement of the scorer with BFCL's checker on every imported BFCL case.
+# minutes, names prompt; tuned vs best prompting rung on test; tuned on the hand-written pack).
 bench: install
 	$(PY) bench/inference.py
 	$(PY) bench/harness.py
 	$(PY) bench/loop.py
+
+# BFCL: agreement of the scorer with BFCL's checker on every imported case (scripted outputs and
+# perturbations), then the embedded model's prompting rungs on a seeded sample of each category.
+bench-bfcl: install
 	$(PY) bench/bfcl_agreement.py
+	$(PY) bench/bfcl_ladder.py
 
 # Harness speed alone: `lab --help`, a bad-input error, scripted/oracle on 1,000 scenarios.
 bench-harness: install
