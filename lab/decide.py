@@ -7,9 +7,14 @@ plain reply. Every decision is recorded in ``TurnTrace.decisions`` (a span each,
 
 A model with likelihoods (``local/...``) decides by scoring, never by free generation of a call:
 
-- tools are scored by pointwise mutual information: the log-likelihood of the call's tool name after
-  the dialogue minus after a content-free message (``N/A``), which removes the model's preference for
-  some names whatever is asked (calibration in the manner of Zhao et al., 2021);
+- tools are scored by pointwise mutual information with the customer's latest message. Where the
+  model serves it (the local model does) this is the noisy channel: how likely the message is after
+  a system message describing the tool (its name in words and its description's first sentence)
+  minus after a content-free one, which weighs every tool by how well it explains what was said
+  (Min et al., 2022: channel scoring is steadier than direct scoring for small models). Otherwise
+  it is the direct form: the log-likelihood of the call's tool name after the dialogue minus after
+  a content-free message (``N/A``), which removes the model's preference for some names whatever is
+  asked (calibration in the manner of Zhao et al., 2021);
 - the dialogue's grounded values (``lab.grounding``) bound the candidates: when the customer's latest
   message brings a value a tool can take, the call is one of those tools; otherwise the turn acts only
   when the best tool scores at least ``ACT_PMI``, and asks for the first required argument the
@@ -46,7 +51,8 @@ if TYPE_CHECKING:
     from langgraph.graph import StateGraph
 
 # Act without a value just given only when the best tool's PMI reaches this (nats). Set by eye from a
-# handful of dev first turns with the embedded model; to be chosen on dev or held-out train families.
+# handful of dev first turns with the embedded model's direct (name) scores and kept for the channel
+# scores without being chosen again; to be chosen on dev or held-out train families.
 ACT_PMI = 1.0
 NEUTRAL = "N/A"
 NEUTRAL_CONTEXT = "The customer is chatting."
