@@ -3,7 +3,8 @@
 Pure functions from (Scenario, Trace, Catalog) to the ``ScoredScenario`` contract. Arguments
 are compared schema-aware through the catalog (``validate`` canonicalises both sides), calls
 are paired by an optimal assignment (or in sequence for ordered turns), and the final database
-is compared with the gold replay's (not applicable where the domain has no state hash). A
+is compared with the gold replay's (not applicable where the domain has no state hash; after
+every turn where the catalog says ``per_turn_state``). A
 scenario runs on ``catalog.for_scenario(scenario)`` (its inline tools, its canned results).
 The rules are written down in docs/scoring.md.
 This module does not aggregate metrics (lab/metrics.py), call models or talk to MLflow.
@@ -59,6 +60,7 @@ class GoldReplay:
 
     state_hash: str | None
     turn_dbs: list[Any]
+    turn_hashes: list[str | None] | None = None  # after each turn, where the catalog compares per turn
 
 
 def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
@@ -69,6 +71,8 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
     server's answers it from memory when it has seen the same calls).
     """
     catalog = catalog.for_scenario(scenario)
+    if catalog.per_turn_state:
+        return _per_turn_replay(scenario, catalog)
     if not any(catalog.is_read_only(name) for name in catalog.names):
         calls = [call for turn in scenario.turns for call in turn.expect.calls]
         final, _ = catalog.replay(scenario.db, calls)
@@ -80,6 +84,34 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
         for call in turn.expect.calls:
             catalog.call(db, call.name, call.arguments)
     return GoldReplay(state_hash=db.state_hash(), turn_dbs=before)
+
+
+def _per_turn_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
+    """The gold replay with the state's hash after each turn (and a copy before it)."""
+    db = catalog.new_db(scenario.db)
+    before, hashes = [], []
+    for turn in scenario.turns:
+        before.append(db.copy())
+        for call in turn.expect.calls:
+            catalog.call(db, call.name, call.arguments)
+        hashes.append(db.state_hash())
+    return GoldReplay(state_hash=db.state_hash(), turn_dbs=before, turn_hashes=hashes)
+
+
+def state_matches(scenario: Scenario, trace: Trace, gold: GoldReplay) -> bool | None:
+    """Whether the trial's state matches the gold replay's: None where the domain has no state;
+    after every turn that expects calls where the catalog compares per turn (as BFCL's
+    multi-turn checker does), else at the end."""
+    if gold.state_hash is None:
+        return None
+    if gold.turn_hashes is None:
+        return bool(trace.final_state_hash) and trace.final_state_hash == gold.state_hash
+    made = [turn.state_hash for turn in trace.turns]
+    return all(
+        i < len(made) and bool(made[i]) and made[i] == gold.turn_hashes[i]
+        for i, turn in enumerate(scenario.turns)
+        if turn.expect.kind == "calls"
+    )
 
 
 def loose_text(text: str) -> str:
@@ -423,9 +455,7 @@ def score_scenario(
         score_turn(catalog, i, turn, trace.turns[i] if i < len(trace.turns) else None, gold.turn_dbs[i])
         for i, turn in enumerate(scenario.turns)
     ]
-    state_match = None
-    if gold.state_hash is not None:
-        state_match = bool(trace.final_state_hash) and trace.final_state_hash == gold.state_hash
+    state_match = state_matches(scenario, trace, gold)
     return ScoredScenario(
         scenario_id=scenario.id,
         category=scenario.category,
