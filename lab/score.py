@@ -63,6 +63,9 @@ class GoldReplay:
     turn_hashes: list[str | None] | None = None  # after each turn, where the catalog compares per turn
 
 
+FORGIVEN_PER_TURN = frozenset({"extra", "hallucinated", "malformed"})
+
+
 def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
     """Replay a scenario's expected calls once, in order, on the state built from its fixture.
 
@@ -413,7 +416,10 @@ def score_turn(
 
     Blocked calls and outputs a workflow sent back do not count as made; ``TurnScore.blocked``
     counts them by kind. Counted, each would be an unasked-for call or a malformed output, which
-    makes any turn wrong; so a right turn that holds one is ``saved_by_block``.
+    makes any turn wrong; so a right turn that holds one is ``saved_by_block``. Where the catalog
+    compares state after every turn (``per_turn_state``), a turn of calls is right when every gold
+    call was made: calls besides them (extra, unknown, malformed) are forgiven, as BFCL's
+    multi-turn checker forgives them, and the state after the turn decides their harm.
     """
     trace = trace or TurnTrace(user=turn.user)
     made = [call for call in trace.calls if not call.blocked]
@@ -432,6 +438,8 @@ def score_turn(
     elif expect.kind == "no_call":
         score.no_call_ok = quiet
         score.correct = quiet
+    elif catalog.per_turn_state:  # judged as BFCL's multi-turn checker: gold calls made, state compared
+        score.correct = all(o.verdict in FORGIVEN_PER_TURN or o.verdict == "matched" for o in outcomes)
     else:
         score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in outcomes)
     kinds = Counter(block_kind(catalog, call) for call in trace.calls if call.blocked)

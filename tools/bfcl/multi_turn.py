@@ -8,8 +8,9 @@ tools are those classes' methods, described by BFCL's function docs
 (``bfcl_eval/data/multi_turn_func_doc``, rendered as JSON Schema by ``lab.bfcl.schema``); a
 scenario runs on the tools of its involved classes only (``ApiCatalog.for_scenario``).
 
-A call is validated against its schema (as every lab catalog does), then the method runs with
-the arguments as the model sent them (BFCL evaluates the call string the same way). The result
+A call of a known tool runs the method with the arguments as the model sent them, without a schema
+check first: BFCL evaluates the call string the same way, so its classes are the only validation
+(the scorer still reads arguments by the schema when it compares them with the gold). The result
 is the method's return value as JSON; BFCL's ``{"error": "..."}`` results and any exception
 become a structured error (``tool_error``). ``state_hash`` digests what BFCL's state check
 compares: every instance's public attributes (``vars`` without ``_`` names), with BFCL's own
@@ -138,10 +139,11 @@ class ApiCatalog(SchemaCatalog):
         return ApiCatalog(self.name, class_tools([str(c) for c in classes]))
 
     def call(self, db: Any, name: str, arguments: Any) -> JsonValue:
-        """Validate, then run the method on the state; never raises."""
-        _, error = self.validate(name, arguments)
-        if error is not None:
-            return error
+        """Run the method on the state with the arguments as sent (see the module docstring); never raises."""
+        if not self.has(name):
+            return tool_error("unknown_tool", f"there is no tool named {name!r}")
+        if not isinstance(arguments, dict):
+            return tool_error("invalid_argument", "arguments must be a JSON object")
         try:
             value = db.method(name)(**copy.deepcopy(arguments))
         except Exception as exc:  # noqa: BLE001 - a tool never raises to the agent
