@@ -200,7 +200,7 @@ def export_run(
     rows = {fmt: {split: rendered[split][fmt] for split in splits} for fmt in dataset.FORMATS}
     manifest = build_manifest(
         source, examples, splits, (failing, passing, len(candidates)), include_passing, from_passing, seed
-    ).model_copy(update={"prompt": prompt})
+    ).model_copy(update={"prompt": prompt, "domain": domain.name})
     return publish(source, out, rows, manifest, examples)
 
 

@@ -111,6 +111,7 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         max_examples=config.max_examples,
         seed=config.seed,
         budget_minutes=config.budget_minutes,
+        domain=config.domain,
     )
     baseline = _suite_run(config, config.model, strategy, config.test, config.test_limit)
     tuned = _suite_run(config, tuned_adapter.model, config.tuned_strategy, config.test, config.test_limit)

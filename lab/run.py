@@ -204,6 +204,9 @@ def prepare(config: RunConfig) -> Plan:
     """Resolve the config, load suite, catalog and strategy, and open or reopen the run."""
     config = resolve(config)
     domain = load_domain(config.domain)
+    tuned_on = promptform.adapter_summary(config.model).get("domain")
+    if tuned_on and tuned_on != domain.name:
+        raise BadInput("--model", f"the adapter was tuned on domain {tuned_on}, not {domain.name}")
     catalog = domain.catalog
     suite = load_suite(config.suite, catalog, config.limit)
     scenarios, sha = suite.scenarios, suite.sha256

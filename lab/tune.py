@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from lab import budget, tracking, tune_data
+from lab.domain import DEFAULT_DOMAIN
 from lab.errors import BadInput
 from lab.io import folder_in_place
 from lab.lora import lora_model, mean_loss, pick_device, pick_precision, seed_everything, time_steps, train
@@ -68,6 +69,7 @@ class TuneSummary(Contract):
     final_loss: float
     val_loss: float | None = None
     prompt: str = promptform.DEFAULT_FORM
+    domain: str = DEFAULT_DOMAIN
     budget_minutes: float | None = None
     planned_steps: int | None = None
 
@@ -170,6 +172,7 @@ def tune(
     progress: Callable[[int, int, float], None] | None = None,
     budget_minutes: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    domain: str | None = None,
 ) -> TuneSummary:
     """LoRA-tune the local model ``base`` on the export in ``data_dir``; the adapter goes to ``out_dir``.
 
@@ -190,13 +193,15 @@ def tune(
             a few steps are timed first, then as many of the shuffled rows as fit are trained on
             (``max_examples`` still caps them), and training stops early if the budget runs out.
         clock: the time source of the budget (seconds).
+        domain: the domain the caller means (``--domain``); it must be the export's (default: the
+            export's, from its manifest). The adapter's ``tune.json`` records it.
 
     Returns:
         The summary, whose ``model`` is the string ``lab run --model`` accepts.
 
     Raises:
-        BadInput: bad ``--base``/``--out``/``--precision``/``--budget-minutes``, a missing export file,
-            or an empty dataset.
+        BadInput: bad ``--base``/``--out``/``--precision``/``--budget-minutes``, a ``--domain`` that is
+            not the export's, a missing export file, or an empty dataset.
     """
     deadline = budget.Deadline(budget_minutes * 60, clock) if budget_minutes is not None else None
     if budget_minutes is not None and budget_minutes <= 0:
@@ -208,6 +213,7 @@ def tune(
         raise BadInput("--precision", str(exc)) from exc
     check_out(out)
     check_data(data_dir)
+    trained_on = tune_data.check_domain(data_dir, domain)
     form = promptform.export_form(data_dir)
     seed_everything(seed)
     model, tokenizer = load_base(name, device)
@@ -222,7 +228,7 @@ def tune(
         fit = budget.BudgetFit(deadline, timer, encoder, batch_size, epochs, pad_id)
     examples, items, val_items = load_items(data_dir, encoder, max_examples, seed, max_val, fit)
     hyper = {"epochs": epochs, "lr": lr, "rank": rank, "alpha": alpha, "batch_size": batch_size, "seed": seed}
-    run = _start_run(base, data_dir, out, device, precision, examples, items, hyper, max_examples)
+    run = _start_run(base, data_dir, out, device, precision, examples, items, hyper, max_examples, trained_on)
     tracking.set_tags(run.run_id, {"lab.prompt": form})
     try:
         started = clock()
@@ -253,6 +259,7 @@ def tune(
             final_loss=_tail_mean(losses),
             val_loss=mean_loss(model, prefixes, val_items, batch_size, pad_id),
             prompt=form,
+            domain=trained_on,
             budget_minutes=budget_minutes,
             planned_steps=planned,
             **hyper,
@@ -287,9 +294,11 @@ def _start_run(
     items: Sequence[tune_data.Item],
     hyper: dict[str, Any],
     max_examples: int | None,
+    domain: str,
 ) -> tracking.RunRef:
     params = {
         **hyper,
+        "domain": domain,
         "kind": "lora",
         "base_model": base,
         "data": str(data_dir),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput
 from lab.models import promptform, toolformat
 
@@ -258,3 +259,15 @@ def _batch(group: Sequence[Item], pad_id: int) -> dict[str, Any]:
 
 def _pad(values: list[int], width: int, fill: int) -> list[int]:
     return values + [fill] * (width - len(values))
+
+
+def check_domain(data_dir: str | Path, asked: str | None) -> str:
+    """The export's domain (its manifest's; the default domain for a manifest from before domains);
+    BadInput at ``--domain`` when ``asked`` names another one."""
+    manifest = Path(data_dir) / "manifest.json"
+    exported = DEFAULT_DOMAIN
+    if manifest.is_file():
+        exported = json.loads(manifest.read_text(encoding="utf-8")).get("domain") or DEFAULT_DOMAIN
+    if asked is not None and (name := load_domain(asked).name) != exported:
+        raise BadInput("--domain", f"{data_dir} was exported from a run on domain {exported}, not {name}")
+    return exported

@@ -139,9 +139,7 @@ class MadeCall(Contract):
     raw_arguments: str = ""
     result: JsonValue = None
     error: str | None = Field(default=None, description="error code the tool returned")
-    blocked: bool = Field(
-        default=False, description="stopped by a workflow check before it reached the API"
-    )
+    blocked: bool = Field(default=False, description="stopped by a workflow check before it reached the API")
 
 
 class ModelCall(Contract):
@@ -284,6 +282,7 @@ class ExportManifest(Contract):
     prompt: str = Field(
         default="full", description="the prompt form (lab.models.promptform) the rows are rendered in"
     )
+    domain: str = Field(default="shop", description="the domain of the exported run (lab.domain)")
     suite: str
     suite_sha256: str
     split: Literal["train"] = "train"

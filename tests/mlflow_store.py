@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def _migrated_template() -> Path:
             from lab import tracking
 
             tracking.client().search_experiments()
+            # The store is in write-ahead-log mode: fold the log into the file before it is copied.
+            with sqlite3.connect(folder / "mlflow.db") as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             if previous is None:
                 os.environ.pop("MLFLOW_TRACKING_URI", None)

@@ -99,6 +99,7 @@ def test_every_failing_turn_yields_one_example_up_to_duplicates(exported, chaos_
     failing = [(r, t) for r in records for t in r.scored.turns if not t.correct]
     manifest = summary.manifest
     assert manifest.failing_turns == len(failing) and manifest.passing_turns == 0
+    assert manifest.domain == "shop"
     assert manifest.examples + manifest.duplicates == manifest.candidates == len(failing)
     openai = rows(out / "openai" / "train.jsonl") + rows(out / "openai" / "val.jsonl")
     contents = {json.dumps(row, sort_keys=True) for row in openai}

@@ -326,6 +326,25 @@ def test_cli_prints_the_contract(tiny_dir, store):
     assert payload["model"] == f"local/{tiny_dir}+{store / 'ad'}" and payload["examples"] == 2
 
 
+def test_the_domain_is_the_exports_checked_against_domain_and_kept_with_the_adapter(tiny_dir, store):
+    """`lab tune --domain` must name the export's domain (its manifest's); the adapter's tune.json and
+    the tune run record it, and `lab run` refuses the adapter on another domain's suite."""
+    from lab.run import RunConfig, run_suite
+
+    data = write_export(store / "export", ROWS[:2], [])
+    (data / "manifest.json").write_text(json.dumps({"domain": "telecom"}), encoding="utf-8")
+    with pytest.raises(BadInput) as error:
+        tune(data, f"local/{tiny_dir}", store / "out", epochs=1, rank=2, alpha=4, domain="shop")
+    assert error.value.where == "--domain" and "telecom, not shop" in error.value.reason
+    assert not (store / "out").exists()
+    summary = tune(data, f"local/{tiny_dir}", store / "ad", epochs=1, rank=2, alpha=4, domain="telecom")
+    assert summary.domain == "telecom" and tracking.find_run(summary.run_id).params["domain"] == "telecom"
+    assert json.loads((store / "ad" / "tune.json").read_text())["domain"] == "telecom"
+    with pytest.raises(BadInput) as error:
+        run_suite(RunConfig(model=summary.model, strategy="instructed", suite=Path("scenarios/dev.jsonl")))
+    assert error.value.where == "--model" and "tuned on domain telecom, not shop" in error.value.reason
+
+
 def test_sizes_parse_and_collapse_at_the_export_size():
     from lab.curve import parse_sizes, usable_sizes
 

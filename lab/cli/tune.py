@@ -29,6 +29,9 @@ BUDGET = typer.Option(
     None, "--budget-minutes", min=0.1,
     help="Time for the whole tune: as many rows as fit (steps timed first); stops early if it runs out.",
 )  # fmt: skip
+DOMAIN = typer.Option(
+    None, "--domain", help="The export's domain, checked against its manifest (default: the export's)."
+)
 PROVIDER = typer.Option("local", "--provider", help="local, or a hosted fine-tuning provider (openai).")
 API_BASE = typer.Option(None, "--api-base", help="Hosted API base URL (default: the provider's).")
 
@@ -50,12 +53,14 @@ def tune_command(
     seed: int = SEED,
     precision: str = PRECISION,
     budget_minutes: float | None = BUDGET,
+    domain: str | None = DOMAIN,
     provider: str = PROVIDER,
     api_base: str | None = API_BASE,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Tune a model on an export: LoRA on a local model (prints the model string `lab run` takes),
     or with --provider openai upload the OpenAI-format data and start a hosted fine-tuning job."""
+    tune_data.check_domain(data, domain)
     if provider != "local":
         from lab.hosted import start_hosted_job
 
@@ -72,7 +77,7 @@ def tune_command(
     summary = tune(
         data, base, out, epochs=epochs, lr=lr, rank=rank, alpha=alpha,
         max_examples=max_examples, seed=seed, batch_size=batch_size, precision=precision, progress=_progress,
-        budget_minutes=budget_minutes,
+        budget_minutes=budget_minutes, domain=domain,
     )  # fmt: skip
     payload = {
         "run_id": summary.run_id,
@@ -86,6 +91,7 @@ def tune_command(
         "steps": summary.steps,
         "planned_steps": summary.planned_steps,
         "prompt": summary.prompt,
+        "domain": summary.domain,
         "tokens": summary.tokens,
         "prefix_tokens": summary.prefix_tokens,
         "device": summary.device,

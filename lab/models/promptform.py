@@ -60,14 +60,20 @@ def adapter_form(model: str | None) -> str | None:
     None for a model without an adapter, an adapter folder without a summary, or a summary from
     before prompt forms (those were all tuned with ``full``, which is the default anyway).
     """
+    form = adapter_summary(model).get("prompt")
+    return form if form in FORMS else None
+
+
+def adapter_summary(model: str | None) -> dict:
+    """The ``tune.json`` of a ``local/BASE+ADAPTER`` model's adapter; empty when there is none."""
     if not model or not model.startswith("local/") or "+" not in model:
-        return None
+        return {}
     summary = Path(model.split("+", 1)[1]) / ADAPTER_SUMMARY
     try:
-        form = json.loads(summary.read_text(encoding="utf-8")).get("prompt")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return form if form in FORMS else None
+        loaded = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def export_form(data_dir: str | Path) -> str:
