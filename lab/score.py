@@ -61,9 +61,7 @@ class GoldReplay:
     state_hash: str | None
     turn_dbs: list[Any]
     turn_hashes: list[str | None] | None = None  # after each turn, where the catalog compares per turn
-
-
-FORGIVEN_PER_TURN = frozenset({"extra", "hallucinated", "malformed"})
+    turn_results: list[list[str]] | None = None  # each turn's gold results, where it compares per turn
 
 
 def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
@@ -75,7 +73,9 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
     """
     catalog = catalog.for_scenario(scenario)
     if catalog.per_turn_state:
-        return _per_turn_replay(scenario, catalog)
+        from lab.score_per_turn import gold_per_turn
+
+        return gold_per_turn(scenario, catalog)
     if not any(catalog.is_read_only(name) for name in catalog.names):
         calls = [call for turn in scenario.turns for call in turn.expect.calls]
         final, _ = catalog.replay(scenario.db, calls)
@@ -87,18 +87,6 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
         for call in turn.expect.calls:
             catalog.call(db, call.name, call.arguments)
     return GoldReplay(state_hash=db.state_hash(), turn_dbs=before)
-
-
-def _per_turn_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
-    """The gold replay with the state's hash after each turn (and a copy before it)."""
-    db = catalog.new_db(scenario.db)
-    before, hashes = [], []
-    for turn in scenario.turns:
-        before.append(db.copy())
-        for call in turn.expect.calls:
-            catalog.call(db, call.name, call.arguments)
-        hashes.append(db.state_hash())
-    return GoldReplay(state_hash=db.state_hash(), turn_dbs=before, turn_hashes=hashes)
 
 
 def state_matches(scenario: Scenario, trace: Trace, gold: GoldReplay) -> bool | None:
@@ -416,10 +404,8 @@ def score_turn(
 
     Blocked calls and outputs a workflow sent back do not count as made; ``TurnScore.blocked``
     counts them by kind. Counted, each would be an unasked-for call or a malformed output, which
-    makes any turn wrong; so a right turn that holds one is ``saved_by_block``. Where the catalog
-    compares state after every turn (``per_turn_state``), a turn of calls is right when every gold
-    call was made: calls besides them (extra, unknown, malformed) are forgiven, as BFCL's
-    multi-turn checker forgives them, and the state after the turn decides their harm.
+    makes any turn wrong; so a right turn that holds one is ``saved_by_block``. Turns where the
+    catalog compares state after every turn are judged by ``lab.score_per_turn`` instead.
     """
     trace = trace or TurnTrace(user=turn.user)
     made = [call for call in trace.calls if not call.blocked]
@@ -438,10 +424,13 @@ def score_turn(
     elif expect.kind == "no_call":
         score.no_call_ok = quiet
         score.correct = quiet
-    elif catalog.per_turn_state:  # judged as BFCL's multi-turn checker: gold calls made, state compared
-        score.correct = all(o.verdict in FORGIVEN_PER_TURN or o.verdict == "matched" for o in outcomes)
     else:
         score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in outcomes)
+    return finish_turn(catalog, trace, score)
+
+
+def finish_turn(catalog: Catalog, trace: TurnTrace, score: TurnScore) -> TurnScore:
+    """Add what a workflow's checks stopped in the turn to its score (``score_turn``'s docstring)."""
     kinds = Counter(block_kind(catalog, call) for call in trace.calls if call.blocked)
     kinds["malformed"] += trace.sent_back
     score.blocked = {kind: kinds[kind] for kind in BLOCK_KINDS if kinds[kind]}
@@ -459,10 +448,15 @@ def score_scenario(
     """
     catalog = catalog.for_scenario(scenario)
     gold = gold or gold_replay(scenario, catalog)
-    turns = [
-        score_turn(catalog, i, turn, trace.turns[i] if i < len(trace.turns) else None, gold.turn_dbs[i])
-        for i, turn in enumerate(scenario.turns)
-    ]
+    if catalog.per_turn_state:
+        from lab.score_per_turn import score_turns
+
+        turns = score_turns(catalog, scenario, trace, gold)
+    else:
+        turns = [
+            score_turn(catalog, i, turn, trace.turns[i] if i < len(trace.turns) else None, gold.turn_dbs[i])
+            for i, turn in enumerate(scenario.turns)
+        ]
     state_match = state_matches(scenario, trace, gold)
     return ScoredScenario(
         scenario_id=scenario.id,
