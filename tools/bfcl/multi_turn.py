@@ -16,7 +16,9 @@ become a structured error (``tool_error``). ``state_hash`` digests what BFCL's s
 compares: every instance's public attributes (``vars`` without ``_`` names), with BFCL's own
 ``File`` and ``Directory`` compared as their ``__eq__`` does (name and content, name and
 contents), sets unordered and an integral float equal to its int (Python's ``1 == 1.0``). The
-state is compared after every turn (``per_turn_state``), as BFCL's checker does. This module
+state is compared after every turn (``per_turn_state``), as BFCL's checker does, and a model step
+with an unreadable call runs none of its calls (``whole_steps``), as BFCL drops a step it cannot
+decode. This module
 imports ``bfcl_eval`` only when a state is built; it knows nothing of scoring.
 """
 
@@ -130,6 +132,7 @@ class ApiCatalog(SchemaCatalog):
     """The involved classes' methods as tools, run on an ``ApiState``."""
 
     per_turn_state = True
+    whole_steps = True
 
     def for_scenario(self, scenario: Scenario) -> ApiCatalog:
         """The tools of the scenario's involved classes (its fixture names them)."""
