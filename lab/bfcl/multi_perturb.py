@@ -2,8 +2,7 @@
 
 ``multi_perturbations(case)`` draws ``(kind, calls per turn)``: the gold calls of every turn with
 at most one change of a kind in ``MULTI_KINDS``: one call dropped, one argument value changed
-(``lab.bfcl.perturb``'s value change), or the calls of one turn reordered, named by whether the
-imported turn says their order matters (``reordered_ordered``) or not (``reordered_free``). A
+(``lab.bfcl.perturb``'s value change), or the calls of one turn reordered (``reordered``). A
 draw with nothing to change (a reorder with no turn of two calls) is the gold answer, ``right``.
 ``multi_examples`` draws a fixed number with a seed, for the bench. Nothing here scores anything.
 """
@@ -40,7 +39,7 @@ def multi_perturbations(draw: st.DrawFn, case: MultiCase) -> tuple[str, Calls]:
         t = draw(st.sampled_from(several))
         order = draw(st.permutations(range(len(turns[t]))).filter(lambda o: list(o) != sorted(o)))
         turns[t] = [turns[t][i] for i in order]
-        return ("reordered_ordered" if case.scenario.turns[t].expect.ordered else "reordered_free"), turns
+        return kind, turns
     located = [(t, c) for t, calls in enumerate(turns) for c in range(len(calls))]
     if kind == "right" or not located:
         return "right", turns

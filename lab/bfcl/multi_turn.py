@@ -7,20 +7,16 @@ and BFCL's ground truth (call strings per turn, e.g. ``mv(source='a.txt',destina
 as gold calls: each string is parsed with ``ast`` (literal arguments only; a positional argument is
 named by the method's signature, as Python binds it when BFCL evaluates the call). A turn with no
 gold call expects none (BFCL checks nothing on it). A gold call that fails when the ground truth is
-replayed (BFCL's API answers with an error) is expected to fail the same way.
-
-A turn is ``ordered`` exactly when the order of its gold calls changes what BFCL's checker looks at:
-the calls are run in other orders from the state before the turn (every order for up to
-``MAX_PERMUTED`` calls, otherwise each swap of two neighbours) and the order matters when the state
-after the turn or the multiset of results differs from the gold order's. Entries that cannot be
-imported are set aside with the reason. Nothing here scores or runs models.
+replayed (BFCL's API answers with an error) is expected to fail the same way. No turn is
+``ordered``: the domain judges a turn by the state after it and its calls' results
+(``lab.score_per_turn``), so an order matters exactly where it changes those. Entries that cannot
+be imported are set aside with the reason. Nothing here scores or runs models.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
-import itertools
 import json
 from typing import Any
 
@@ -31,7 +27,6 @@ from lab.types import Category, Expect, ExpectedCall, Scenario, Turn
 
 MULTI_TURN: dict[str, Category] = {"multi_turn_base": "multi_turn"}
 DOMAIN = "bfcl_multi_turn"
-MAX_PERMUTED = 4
 
 
 def read_multi_turn(category: str) -> list[tuple[dict[str, Any], list[list[str]]]]:
@@ -65,25 +60,6 @@ def parse_call(text: str, state: Any) -> tuple[str, dict[str, Any]]:
     return name, json.loads(json.dumps(dict(bound.arguments)))
 
 
-def _outcome(catalog: Any, db: Any, calls: list[ExpectedCall]) -> tuple[str, list[str]]:
-    """The state hash after the calls and their results (sorted), run on a copy of ``db``."""
-    db = db.copy()
-    results = [json.dumps(catalog.call(db, c.name, c.arguments), sort_keys=True) for c in calls]
-    return db.state_hash(), sorted(results)
-
-
-def order_matters(catalog: Any, db: Any, calls: list[ExpectedCall]) -> bool:
-    """Whether another order of the calls changes the state after them or their results."""
-    if len(calls) < 2:
-        return False
-    if len(calls) <= MAX_PERMUTED:
-        orders = list(itertools.permutations(calls))[1:]
-    else:
-        orders = [calls[:i] + [calls[i + 1], calls[i]] + calls[i + 2 :] for i in range(len(calls) - 1)]
-    gold = _outcome(catalog, db, calls)
-    return any(_outcome(catalog, db, list(order)) != gold for order in orders)
-
-
 def to_multi_turn_scenario(category: str, entry: dict[str, Any], truth: list[list[str]]) -> Scenario | str:
     """One multi-turn BFCL entry as a lab scenario, or why it is set aside."""
     from lab.domain import load_domain
@@ -105,11 +81,10 @@ def to_multi_turn_scenario(category: str, entry: dict[str, Any], truth: list[lis
             except (ValueError, SyntaxError, TypeError) as exc:
                 return f"gold call {text!r}: {exc}"
             calls.append(ExpectedCall(name=name, arguments=arguments))
-        ordered = order_matters(catalog, db, calls)
         for call in calls:
             result = catalog.call(db, call.name, call.arguments)
             call.error = error_code(result)
-        expect = Expect(kind="calls", calls=calls, ordered=ordered) if calls else Expect(kind="no_call")
+        expect = Expect(kind="calls", calls=calls) if calls else Expect(kind="no_call")
         turns.append(Turn(user=user_text(messages), expect=expect))
     scenario = base.model_copy(update={"turns": turns})
     problems = check_scenario(scenario, load_domain(DOMAIN).catalog)
