@@ -4,7 +4,7 @@ Pure functions from (Scenario, Trace, Catalog) to the ``ScoredScenario`` contrac
 are compared schema-aware through the catalog (``validate`` canonicalises both sides), calls
 are paired by an optimal assignment (or in sequence for ordered turns), and the final database
 is compared with the gold replay's (not applicable where the domain has no state hash; after
-every turn where the catalog says ``per_turn_state``). A
+every turn where the catalog says ``per_turn_state``, whose turns ``lab.score_per_turn`` judges). A
 scenario runs on ``catalog.for_scenario(scenario)`` (its inline tools, its canned results).
 The rules are written down in docs/scoring.md.
 This module does not aggregate metrics (lab/metrics.py), call models or talk to MLflow.
