@@ -64,6 +64,8 @@ def run_scenario(
             run.turn = TurnTrace(user=turn.user)
             turns.append(run.turn)
             messages, error = run_turn(run, [*messages, {"role": "user", "content": turn.user}])
+            if catalog.per_turn_state:
+                run.turn.state_hash = run.db.state_hash() or ""
             if error:
                 break
         return _trace(scenario, run, trial, messages, turns, error)

@@ -37,7 +37,12 @@ if TYPE_CHECKING:
 
 DEFAULT_DOMAIN = "shop"
 MCP_PREFIX = "mcp:"
-_REGISTERED: dict[str, str] = {"shop": "tools.shop", "telecom": "tools.telecom", "bfcl": "tools.bfcl"}
+_REGISTERED: dict[str, str] = {
+    "shop": "tools.shop",
+    "telecom": "tools.telecom",
+    "bfcl": "tools.bfcl",
+    "bfcl_multi_turn": "tools.bfcl.multi_turn",
+}
 _LOADED: dict[str, Domain] = {}
 
 

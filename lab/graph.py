@@ -11,7 +11,10 @@ and call is recorded into the current ``TurnTrace`` held by the ``Run`` context.
 
 Malformed output (arguments that are not a JSON object, or text that looks like a failed call)
 is never executed: it counts in ``TurnTrace.malformed`` unless a workflow check catches it (then
-the call is recorded as ``blocked``). This module runs one turn's loop; ``lab.agent`` runs turns.
+the call is recorded as ``blocked``). Where the catalog reads a model step whole (``whole_steps``,
+as BFCL decodes a step), a step with a malformed call runs none of its calls: the others are
+recorded as ``blocked`` and the model is told they did not run. This module runs one turn's
+loop; ``lab.agent`` runs turns.
 """
 
 from __future__ import annotations
@@ -173,11 +176,16 @@ def tools_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     The turn ends at the step limit, or when every call of this step repeats one already made
     in the turn (same tool, same arguments as written): tools answer a repeat the same way, so
     asking the model again cannot make progress (a small model otherwise loops on a failing call).
+    Where the catalog reads steps whole, a step with a malformed call runs none of its calls.
     """
     run = runtime.context
     made = {(call.name, call.raw_arguments) for call in run.turn.calls}
     repeat = bool(state["pending"]) and all((p.call.name, p.call.arguments) in made for p in state["pending"])
-    messages = [_run_or_report(run, p) for p in state["pending"]]
+    pending = state["pending"]
+    if run.catalog.whole_steps and any(p.arguments is None for p in pending):
+        reason = "not run: another call of this step could not be read"
+        pending = [p if p.arguments is None else _block(p, reason) for p in pending]
+    messages = [_run_or_report(run, p) for p in pending]
     stop = state["steps"] >= run.settings.max_steps
     run.turn.step_limit_hit = run.turn.step_limit_hit or stop
     return {"messages": messages, "pending": [], "stop": stop or repeat}

@@ -3,7 +3,8 @@
 Pure functions from (Scenario, Trace, Catalog) to the ``ScoredScenario`` contract. Arguments
 are compared schema-aware through the catalog (``validate`` canonicalises both sides), calls
 are paired by an optimal assignment (or in sequence for ordered turns), and the final database
-is compared with the gold replay's (not applicable where the domain has no state hash). A
+is compared with the gold replay's (not applicable where the domain has no state hash; after
+every turn where the catalog says ``per_turn_state``, whose turns ``lab.score_per_turn`` judges). A
 scenario runs on ``catalog.for_scenario(scenario)`` (its inline tools, its canned results).
 The rules are written down in docs/scoring.md.
 This module does not aggregate metrics (lab/metrics.py), call models or talk to MLflow.
@@ -59,6 +60,8 @@ class GoldReplay:
 
     state_hash: str | None
     turn_dbs: list[Any]
+    turn_hashes: list[str | None] | None = None  # after each turn, where the catalog compares per turn
+    turn_results: list[list[str]] | None = None  # each turn's gold results, where it compares per turn
 
 
 def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
@@ -69,6 +72,10 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
     server's answers it from memory when it has seen the same calls).
     """
     catalog = catalog.for_scenario(scenario)
+    if catalog.per_turn_state:
+        from lab.score_per_turn import gold_per_turn
+
+        return gold_per_turn(scenario, catalog)
     if not any(catalog.is_read_only(name) for name in catalog.names):
         calls = [call for turn in scenario.turns for call in turn.expect.calls]
         final, _ = catalog.replay(scenario.db, calls)
@@ -80,6 +87,22 @@ def gold_replay(scenario: Scenario, catalog: Catalog) -> GoldReplay:
         for call in turn.expect.calls:
             catalog.call(db, call.name, call.arguments)
     return GoldReplay(state_hash=db.state_hash(), turn_dbs=before)
+
+
+def state_matches(scenario: Scenario, trace: Trace, gold: GoldReplay) -> bool | None:
+    """Whether the trial's state matches the gold replay's: None where the domain has no state;
+    after every turn that expects calls where the catalog compares per turn (as BFCL's
+    multi-turn checker does), else at the end."""
+    if gold.state_hash is None:
+        return None
+    if gold.turn_hashes is None:
+        return bool(trace.final_state_hash) and trace.final_state_hash == gold.state_hash
+    made = [turn.state_hash for turn in trace.turns]
+    return all(
+        i < len(made) and bool(made[i]) and made[i] == gold.turn_hashes[i]
+        for i, turn in enumerate(scenario.turns)
+        if turn.expect.kind == "calls"
+    )
 
 
 def loose_text(text: str) -> str:
@@ -381,7 +404,8 @@ def score_turn(
 
     Blocked calls and outputs a workflow sent back do not count as made; ``TurnScore.blocked``
     counts them by kind. Counted, each would be an unasked-for call or a malformed output, which
-    makes any turn wrong; so a right turn that holds one is ``saved_by_block``.
+    makes any turn wrong; so a right turn that holds one is ``saved_by_block``. Turns where the
+    catalog compares state after every turn are judged by ``lab.score_per_turn`` instead.
     """
     trace = trace or TurnTrace(user=turn.user)
     made = [call for call in trace.calls if not call.blocked]
@@ -402,6 +426,11 @@ def score_turn(
         score.correct = quiet
     else:
         score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in outcomes)
+    return finish_turn(catalog, trace, score)
+
+
+def finish_turn(catalog: Catalog, trace: TurnTrace, score: TurnScore) -> TurnScore:
+    """Add what a workflow's checks stopped in the turn to its score (``score_turn``'s docstring)."""
     kinds = Counter(block_kind(catalog, call) for call in trace.calls if call.blocked)
     kinds["malformed"] += trace.sent_back
     score.blocked = {kind: kinds[kind] for kind in BLOCK_KINDS if kinds[kind]}
@@ -419,13 +448,16 @@ def score_scenario(
     """
     catalog = catalog.for_scenario(scenario)
     gold = gold or gold_replay(scenario, catalog)
-    turns = [
-        score_turn(catalog, i, turn, trace.turns[i] if i < len(trace.turns) else None, gold.turn_dbs[i])
-        for i, turn in enumerate(scenario.turns)
-    ]
-    state_match = None
-    if gold.state_hash is not None:
-        state_match = bool(trace.final_state_hash) and trace.final_state_hash == gold.state_hash
+    if catalog.per_turn_state:
+        from lab.score_per_turn import score_turns
+
+        turns = score_turns(catalog, scenario, trace, gold)
+    else:
+        turns = [
+            score_turn(catalog, i, turn, trace.turns[i] if i < len(trace.turns) else None, gold.turn_dbs[i])
+            for i, turn in enumerate(scenario.turns)
+        ]
+    state_match = state_matches(scenario, trace, gold)
     return ScoredScenario(
         scenario_id=scenario.id,
         category=scenario.category,

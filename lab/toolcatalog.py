@@ -86,6 +86,8 @@ class ToolCatalog(ABC):
     names: list[str]
     _schemas: dict[str, dict[str, Any]]
     _read_only: frozenset[str] = frozenset()
+    per_turn_state: bool = False  # True: the state is compared after every turn, not only at the end
+    whole_steps: bool = False  # True: a model step with an unreadable call runs none of its calls
 
     # ----------------------------------------------------------------------- what the agent sees
 

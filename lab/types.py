@@ -182,6 +182,9 @@ class TurnTrace(Contract):
         default=None, description="set when a workflow check, not the model, wrote the reply"
     )
     decisions: list[Decision] = Field(default_factory=list, description="the decide workflow's choices")
+    state_hash: str = Field(
+        default="", description="the state's hash after the turn, where the catalog compares state per turn"
+    )
 
 
 class Trace(Contract):

@@ -16,7 +16,8 @@ docs as inline tools (``lab.bfcl.schema``) and its possible answers as gold call
 The BFCL prompt is one message list per entry; the lab's turn has one user message, so a
 system message or earlier messages are written before the last user message as
 ``role: content`` lines. ``import_packs`` writes one pack per category (``CATEGORY.jsonl``),
-with the entries that cannot be imported set aside and named. Nothing here scores or runs models.
+with the entries that cannot be imported set aside and named (multi-turn categories are imported by
+``lab.bfcl.multi_turn``). Nothing here scores or runs models.
 """
 
 from __future__ import annotations
@@ -175,9 +176,12 @@ def import_category(category: str) -> tuple[list[Scenario], dict[str, str]]:
 
 def import_packs(out: Path, categories: list[str]) -> dict[str, dict[str, Any]]:
     """Write ``out/CATEGORY.jsonl`` for each category; per category its file, count and set-aside ids."""
+    from lab.bfcl.multi_turn import MULTI_TURN, import_multi_turn
+
     summary = {}
     for category in categories:
-        scenarios, aside = import_category(category)
+        importer = import_multi_turn if category in MULTI_TURN else import_category
+        scenarios, aside = importer(category)
         path = out / f"{category}.jsonl"
         write_jsonl_atomic(path, [s.model_dump(mode="json", exclude_defaults=True) for s in scenarios])
         summary[category] = {"file": str(path), "scenarios": len(scenarios), "set_aside": aside}

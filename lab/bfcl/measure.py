@@ -2,7 +2,8 @@
 
 ``measure`` compares the two verdicts (``lab.bfcl.agreement.compare``) on every output of every
 importable case of a category: ``scripted/oracle``, ``scripted/chaos-SEED`` for the seeds asked
-for, and ``perturbations`` hypothesis draws per case (``lab.bfcl.perturb``). It counts the
+for, and ``perturbations`` hypothesis draws per case (``lab.bfcl.perturb``; for a multi-turn
+category, ``lab.bfcl.multi_agreement`` and ``lab.bfcl.multi_perturb``). It counts the
 outputs, those where the verdicts agree (raw), and agreement with BFCL's issue #1362 cases set
 aside (they leave the denominator too), and names each disagreement by the output's kind and
 the two verdicts, with a few examples. Nothing here writes files.
@@ -58,6 +59,10 @@ def measure(
     perturbations: int = 8, seed: int = 0,
 ) -> CategoryAgreement:  # fmt: skip
     """Both verdicts on every output of the first ``limit`` entries of a category, counted."""
+    from lab.bfcl.multi_turn import MULTI_TURN
+
+    if category in MULTI_TURN:
+        return measure_multi(category, limit, chaos_seeds, perturbations, seed)
     cases, aside = load_cases(category, limit)
     outputs = agree = issue = 0
     kinds: Counter[str] = Counter()
@@ -76,4 +81,36 @@ def measure(
     return CategoryAgreement(
         category=category, cases=len(cases), set_aside_on_import=aside, outputs=outputs, agree=agree,
         issue_1362=issue, disagreements=dict(sorted(kinds.items())), examples=shown,
+    )  # fmt: skip
+
+
+def measure_multi(
+    category: str, limit: int | None, chaos_seeds: tuple[int, ...], perturbations: int, seed: int
+) -> CategoryAgreement:
+    """``measure`` for a multi-turn category (``lab.bfcl.multi_agreement``; no #1362 cases there)."""
+    from lab.bfcl.multi_agreement import (
+        bfcl_multi_verdict,
+        lab_multi_verdict,
+        load_multi_cases,
+        multi_outputs,
+    )
+
+    cases, aside = load_multi_cases(category, limit)
+    outputs = agree = 0
+    kinds: Counter[str] = Counter()
+    shown: dict[str, list[dict[str, Any]]] = {}
+    for case in cases:
+        for kind, trace in multi_outputs(case, list(chaos_seeds), perturbations, seed):
+            lab, bfcl = lab_multi_verdict(case, trace), bfcl_multi_verdict(case, trace)
+            outputs += 1
+            agree += lab == bfcl
+            if lab != bfcl:
+                key = f"{kind}: lab={lab} bfcl={bfcl}"
+                kinds[key] += 1
+                if len(shown.setdefault(key, [])) < EXAMPLES_PER_KIND:
+                    calls = [[{c.name: c.arguments} for c in t.calls] for t in trace.turns]
+                    shown[key].append({"id": case.entry["id"], "output": calls})
+    return CategoryAgreement(
+        category=category, cases=len(cases), set_aside_on_import=aside, outputs=outputs, agree=agree,
+        issue_1362=0, disagreements=dict(sorted(kinds.items())), examples=shown,
     )  # fmt: skip

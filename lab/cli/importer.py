@@ -13,7 +13,7 @@ app = typer.Typer(no_args_is_help=True, help="Import a peer's suite as lab scena
 
 OUT_OPTION = typer.Option(..., "--out", help="Folder to write one CATEGORY.jsonl pack per category to.")
 CATEGORIES_OPTION = typer.Option(
-    None, "--categories", help="Comma-separated BFCL categories (default: every single-turn one)."
+    None, "--categories", help="Comma-separated BFCL categories (default: every one the lab imports)."
 )
 
 
@@ -21,17 +21,19 @@ CATEGORIES_OPTION = typer.Option(
 def bfcl_command(
     out: Path = OUT_OPTION, categories: str = CATEGORIES_OPTION, json_output: bool = JSON_OPTION
 ) -> None:
-    """Write BFCL v4 test categories as test-split packs of the bfcl domain (never exported or trained on)."""
+    """Write BFCL v4 test categories as test-split packs (never exported or trained on)."""
     from lab.bfcl.checker import bfcl_available
 
     if not bfcl_available():
         raise BadInput("lab import bfcl", "the bfcl-eval package is not installed (make install installs it)")
     from lab.bfcl.importer import SINGLE_TURN, import_packs
+    from lab.bfcl.multi_turn import MULTI_TURN
 
-    chosen = [c.strip() for c in categories.split(",") if c.strip()] if categories else list(SINGLE_TURN)
-    unknown = [c for c in chosen if c not in SINGLE_TURN]
+    every = [*SINGLE_TURN, *MULTI_TURN]
+    chosen = [c.strip() for c in categories.split(",") if c.strip()] if categories else every
+    unknown = [c for c in chosen if c not in every]
     if unknown or not chosen:
-        known = ", ".join(SINGLE_TURN)
+        known = ", ".join(every)
         raise BadInput("--categories", f"unknown {', '.join(unknown) or 'none given'}; known: {known}")
     summary = import_packs(out, chosen)
     if json_output:
