@@ -1,7 +1,7 @@
 """Say in words what each turn of a scored trial expected, what the model did, and why it failed.
 
 ``explain`` turns a results record (and, when known, its scenario) into a ``TrialVerdict``:
-one line per turn (``expected get_order(order_id=A-1234), got get_customer(...): wrong tool``)
+one line per turn (``expected get_invoice(invoice_id=INV-12), got get_customer(...): wrong tool``)
 and one reason for the trial. lab/tracking.py attaches these to traces as assessments and
 lab/report.py writes them as the failures table. Nothing here scores or talks to MLflow: the
 verdicts come from the scorer's outcomes, this module only words them.

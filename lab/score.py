@@ -119,7 +119,7 @@ def _words(text: str) -> list[str]:
 
 def has_term(text: str, term: str) -> bool:
     """Whether ``text`` contains ``term``: a run of its words that, joined, spells the term's words
-    joined (case, dashes, hashes and spacing aside: "A-4417" is in "order #a4417 broke"), or that
+    joined (case, dashes, hashes and spacing aside: "INV-4417" is in "invoice #inv4417 is wrong"), or that
     plus a plural "s"/"es"; never inside a word ("cap" is not in "escape")."""
     words, target = _words(text), "".join(_words(term))
     if not target:

@@ -58,7 +58,7 @@ class ExpectedCall(Contract):
     (a schema-only catalog); a domain that runs its tools ignores it.
     ``key_terms`` says what a free-text argument must contain instead of its exact wording: per
     argument, terms that must all appear, each a string or a list of alternative strings
-    (``{"subject": ["A-4417", ["zipper", "zip"]]}``; docs/scoring.md says how they are matched).
+    (``{"subject": ["INV-4417", ["zipper", "zip"]]}``; docs/scoring.md says how they are matched).
     """
 
     name: str

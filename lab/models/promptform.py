@@ -5,7 +5,7 @@ A tuned model has learned the tools, so it can be trained and run with a short p
 * ``full``: the catalog as ``lab.models.toolformat.render_catalog`` renders it (types, examples,
   ranges, each tool's first description sentence) and the call format.
 * ``names``: one line per tool with its name and its argument names only, an optional argument
-  marked ``?`` (``get_order(order_id)``); no types, no descriptions, no call format.
+  marked ``?`` (``get_invoice(invoice_id)``); no types, no descriptions, no call format.
 * ``none``: no catalog at all.
 
 With ``names`` and ``none`` the strategy's instruction text is the domain's one-line instruction
