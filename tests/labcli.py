@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -69,7 +70,8 @@ def run_lab(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
 
 def lab_process(store: str, *args: str) -> subprocess.Popen:
     """`lab ARGS` as a subprocess on ``store`` in a session of its own (to kill it whole), running
-    this checkout's code."""
+    this checkout's code, with Ctrl-C's signal at its default as in a terminal (a shell starts a
+    background job, such as tests run with ``&``, with SIGINT ignored, and children inherit that)."""
     env = {**os.environ, "MLFLOW_TRACKING_URI": store, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [str(LAB), *args],
@@ -79,6 +81,7 @@ def lab_process(store: str, *args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -231,11 +231,11 @@ def test_the_export_after_a_killed_one_removes_its_folder_and_marks_its_run_kill
     victim = lab_process(store, "export", "--run", chaos_run, "--out", str(target), "--include-passing", "1")
     experiment = tracking.find_run(chaos_run).experiment
     deadline = time.monotonic() + 180
-    while not tracking.running_runs(experiment, "export"):  # its folder is written, its run open
+    while not (running := tracking.running_runs(experiment, "export")):  # its folder written, run open
         assert victim.poll() is None and time.monotonic() < deadline, victim.communicate()
         time.sleep(0.01)
-    stale = tracking.running_runs(experiment, "export")[0].run_id
-    os.killpg(victim.pid, signal.SIGKILL)
+    os.killpg(victim.pid, signal.SIGKILL)  # at once: a second look at the store gave the export time to end
+    stale = running[0].run_id
     victim.wait()
     assert list(lab_dir.glob(".stale.tmp-*"))
     export_run(chaos_run, target)
