@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -408,25 +408,44 @@ def score_turn(
     catalog compares state after every turn are judged by ``lab.score_per_turn`` instead.
     """
     trace = trace or TurnTrace(user=turn.user)
-    made = [call for call in trace.calls if not call.blocked]
-    faults = [outcome for call in made if (outcome := fault(catalog, call)) is not None]
-    valid = [call for call in made if fault(catalog, call) is None]
     expect = turn.expect
-    outcomes = match_calls(catalog, expect.calls, valid, expect.ordered, db) + faults
+
+    def match(valid: list[MadeCall]) -> list[CallOutcome]:
+        return match_calls(catalog, expect.calls, valid, expect.ordered, db)
+
+    score = start_turn(catalog, index, turn, trace, match)
+    if expect.kind == "no_call":
+        score.correct = bool(score.no_call_ok)
+    elif expect.kind == "calls":
+        score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in score.outcomes)
+    return finish_turn(catalog, trace, score)
+
+
+def start_turn(
+    catalog: Catalog,
+    index: int,
+    turn: Turn,
+    trace: TurnTrace,
+    match: Callable[[list[MadeCall]], list[CallOutcome]],
+) -> TurnScore:
+    """A turn's outcomes (``match`` pairs the valid made calls with the expected ones; invalid ones
+    are faults), its malformed count, and the verdict of a clarify turn; a no-call turn gets
+    ``no_call_ok``. The caller decides ``correct`` for the other kinds."""
+    made = [call for call in trace.calls if not call.blocked]
+    checked = [(call, fault(catalog, call)) for call in made]
+    faults = [outcome for _, outcome in checked if outcome is not None]
+    outcomes = match([call for call, outcome in checked if outcome is None]) + faults
     other_malformed = max(0, trace.malformed - sum(o.verdict == "malformed" for o in faults))
     quiet = not made and trace.malformed == 0
     score = TurnScore(
-        index=index, kind=expect.kind, correct=False, outcomes=outcomes, malformed=other_malformed
+        index=index, kind=turn.expect.kind, correct=False, outcomes=outcomes, malformed=other_malformed
     )
-    if expect.kind == "clarify":
-        score.clarify_ok = quiet and asks_for(trace.reply, expect.clarify)
+    if turn.expect.kind == "clarify":
+        score.clarify_ok = quiet and asks_for(trace.reply, turn.expect.clarify)
         score.correct = score.clarify_ok
-    elif expect.kind == "no_call":
+    elif turn.expect.kind == "no_call":
         score.no_call_ok = quiet
-        score.correct = quiet
-    else:
-        score.correct = trace.malformed == 0 and all(o.verdict == "matched" for o in outcomes)
-    return finish_turn(catalog, trace, score)
+    return score
 
 
 def finish_turn(catalog: Catalog, trace: TurnTrace, score: TurnScore) -> TurnScore:

@@ -29,7 +29,7 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from lab.score import GoldReplay, asks_for, fault, finish_turn, match_calls
+from lab.score import GoldReplay, finish_turn, match_calls, start_turn
 from lab.types import CallOutcome, ExpectedCall, MadeCall, Scenario, Trace, Turn, TurnScore, TurnTrace
 
 if TYPE_CHECKING:
@@ -102,20 +102,11 @@ def score_turns(catalog: Catalog, scenario: Scenario, trace: Trace, gold: GoldRe
 
 def judge_turn(catalog: Catalog, index: int, turn: Turn, trace: TurnTrace, gold: GoldReplay) -> TurnScore:
     """One turn's outcomes, and its verdict unless it is a turn of calls (``score_turns`` decides those)."""
-    made = [call for call in trace.calls if not call.blocked]
-    faults = [outcome for call in made if (outcome := fault(catalog, call)) is not None]
-    valid = [call for call in made if fault(catalog, call) is None]
-    expect, results = turn.expect, (gold.turn_results or [])[index]
-    outcomes = match_by_result(catalog, expect.calls, results, valid, gold.turn_dbs[index]) + faults
-    other_malformed = max(0, trace.malformed - sum(o.verdict == "malformed" for o in faults))
-    quiet = not made and trace.malformed == 0
-    score = TurnScore(
-        index=index, kind=expect.kind, correct=False, outcomes=outcomes, malformed=other_malformed
-    )
-    if expect.kind == "clarify":
-        score.clarify_ok = quiet and asks_for(trace.reply, expect.clarify)
-        score.correct = score.clarify_ok
-    elif expect.kind == "no_call":
-        score.no_call_ok = quiet
+    results = (gold.turn_results or [])[index]
+    score = start_turn(
+        catalog, index, turn, trace,
+        lambda valid: match_by_result(catalog, turn.expect.calls, results, valid, gold.turn_dbs[index]),
+    )  # fmt: skip
+    if turn.expect.kind == "no_call":
         score.correct = True
     return score
