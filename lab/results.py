@@ -1,7 +1,7 @@
 """A run's results log: one ``ResultRecord`` JSON line per finished scenario trial.
 
-Lines are appended and flushed as each trial finishes, and fsynced (once for several lines that
-arrive together), so a killed process loses at most the line it was writing. Reading ignores a
+Lines are appended and flushed as each trial finishes, so a killed process loses at most the line
+it was writing; fsyncs (``append(sync=True)``, ``sync``) are the caller's to space out. Reading ignores a
 torn last line and keeps the first record of a repeated (scenario, trial); ``repair`` cuts a
 torn line off before a resumed run appends.
 Where the log lives is the tracking module's business.
@@ -32,6 +32,13 @@ def append(path: Path, record: ResultRecord, sync: bool = True) -> None:
         handle.write(line)
         handle.flush()
         if sync:
+            os.fsync(handle.fileno())
+
+
+def sync(path: Path) -> None:
+    """Make every line appended to ``path`` so far durable (fsync), if the log exists."""
+    if path.exists():
+        with open(path, "rb") as handle:
             os.fsync(handle.fileno())
 
 

@@ -5,7 +5,8 @@ pool of ``concurrency`` workers, scores each trial as soon as it finishes and ap
 run's results log (written at once, fsynced once per group of trials that ended together), so a
 killed run loses at most the trial in flight and a resumed run skips what is done. At the end the
 results, read back from the log in suite order, are summarised and logged: metrics, the
-per-scenario table, failures, figures, the results log and one trace per trial. A run that cannot
+per-scenario table, failures, figures, the results log and one trace per trial (a large run's
+traces are written meanwhile by a child process, ``lab.tracewriter``). A run that cannot
 write its log or its store (a full disk, a read-only folder, traces the store did not keep) ends
 FAILED with a ``StoreError`` that says how to resume it.
 This module does not score calls itself nor import MLflow.
@@ -16,19 +17,20 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from queue import SimpleQueue
 from typing import Any
 
-from lab import report, results
+from lab import report, results, tracewriter
 from lab.agent_settings import DEFAULT_TIMEOUT_S, AgentSettings
 from lab.catalog import Catalog
 from lab.domain import DEFAULT_DOMAIN, load_domain
 from lab.errors import BadInput, StoreError
+from lab.explain import explain
 from lab.io import atomic_write_text
 from lab.lazy import lazy_module
 from lab.metrics import confusion, proportions, tally
@@ -45,6 +47,7 @@ from lab.types import ResultRecord, Scenario, Trace
 figures = lazy_module("lab.figures")
 tracking = lazy_module("lab.tracking")
 
+SYNC_S = 0.5  # the results log is fsynced at most this often while trials end (and at the end)
 RESUMABLE = ("model", "strategy", "suite", "limit", "trials", "system_prompt", "prompt")
 Progress = Callable[[int, int, float | None], None]
 
@@ -120,6 +123,7 @@ class Plan:
     strategy: Strategy
     run: tracking.RunRef
     golds: dict[str, GoldReplay] = field(default_factory=dict)
+    traces: tracewriter.TraceWriter | None = None  # writes traces while the trials run (large runs)
 
 
 def run_suite(config: RunConfig, on_progress: Progress | None = None) -> RunSummary:
@@ -130,6 +134,8 @@ def run_suite(config: RunConfig, on_progress: Progress | None = None) -> RunSumm
         records = execute(plan, on_progress)
         summary = finalize(plan, records, time.perf_counter() - started)
     except BaseException as exc:
+        if plan.traces is not None:
+            plan.traces.abort()
         end_run(plan.run.run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
         if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted):
             raise Interrupted(plan.run.run_id) from exc
@@ -236,32 +242,77 @@ def prepare(config: RunConfig) -> Plan:
 
 
 def execute(plan: Plan, on_progress: Progress | None = None) -> list[ResultRecord]:
-    """Run every trial not yet in the results log; return all records in suite order."""
+    """Run every trial not yet in the results log; return all records in suite order.
+
+    Each worker thread logs its own trial as it ends (``TrialLog``): with many trials in flight
+    the main thread would rarely get the interpreter to do it, and the log, the progress and the
+    trace writer would only see the trials at the end.
+    """
     path = tracking.results_path(plan.run.run_id)
     results.repair(path)
     done = results.done(results.read(path))
     trials = plan.config.trials or 1
     jobs = [(s, t) for s in plan.scenarios for t in range(trials) if (s.id, t) not in done]
-    total, matched, scored_calls = len(plan.scenarios) * trials, 0, 0
-    finished = total - len(jobs)
+    if tracewriter.worthwhile(len(jobs)):
+        plan.traces = tracewriter.TraceWriter(plan.run, plan.catalog.schemas(), tracking.tracking_uri())
+    log = TrialLog(
+        plan, path, len(plan.scenarios) * trials, len(plan.scenarios) * trials - len(jobs), on_progress
+    )
     pool = ThreadPoolExecutor(max_workers=plan.config.concurrency, thread_name_prefix="trial")
-    ended: SimpleQueue[Future[ResultRecord]] = SimpleQueue()
     try:
-        for scenario, trial in jobs:
-            pool.submit(run_trial, plan, scenario, trial).add_done_callback(ended.put)
-        for _ in range(len(jobs)):
-            record = ended.get().result()
-            masked = ResultRecord.model_validate(redact(record.model_dump(mode="json")))
-            results.append(path, masked, sync=ended.empty())  # trials ended meanwhile share one fsync
-            num, den = proportions(tally([record.scored]))["call_accuracy"]
-            matched, scored_calls, finished = matched + num, scored_calls + den, finished + 1
-            if on_progress:
-                on_progress(finished, total, matched / scored_calls if scored_calls else None)
+        for future in as_completed([pool.submit(log.run, scenario, trial) for scenario, trial in jobs]):
+            future.result()
     except BaseException:  # Ctrl-C included: say so now; trials still in flight are not logged
+        log.stop()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+    results.sync(path)
     return collect(plan, path)
+
+
+class TrialLog:
+    """Runs a trial and logs it: masked, appended to the results log (fsynced at most every
+    ``SYNC_S``; ``execute`` syncs at its end), handed to the trace writer, counted in the progress.
+    Safe to call from many threads; after ``stop`` nothing more is logged."""
+
+    def __init__(self, plan: Plan, path: Path, total: int, finished: int, on_progress: Progress | None):
+        self.plan, self.path, self.total, self.finished, self.on_progress = (
+            plan,
+            path,
+            total,
+            finished,
+            on_progress,
+        )
+        self.by_id = {s.id: s for s in plan.scenarios}
+        self.matched = self.scored_calls = 0
+        self.synced, self.stopped = time.monotonic(), False
+        self.lock = threading.Lock()
+
+    def run(self, scenario: Scenario, trial: int) -> None:
+        record = run_trial(self.plan, scenario, trial)
+        masked = ResultRecord.model_validate(redact(record.model_dump(mode="json")))
+        verdict = explain(masked, self.by_id[scenario.id]) if self.plan.traces is not None else None
+        num, den = proportions(tally([record.scored]))["call_accuracy"]
+        with self.lock:
+            if self.stopped:
+                return
+            now = time.monotonic()
+            sync = now - self.synced >= SYNC_S
+            results.append(self.path, masked, sync=sync)
+            self.synced = now if sync else self.synced
+            if self.plan.traces is not None and verdict is not None:
+                self.plan.traces.send(masked, verdict)
+            self.matched, self.scored_calls, self.finished = (
+                self.matched + num, self.scored_calls + den, self.finished + 1
+            )  # fmt: skip
+            if self.on_progress:
+                accuracy = self.matched / self.scored_calls if self.scored_calls else None
+                self.on_progress(self.finished, self.total, accuracy)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
 
 
 def collect(plan: Plan, path: Path) -> list[ResultRecord]:
@@ -335,6 +386,8 @@ def finalize(plan: Plan, records: list[ResultRecord], seconds: float) -> RunSumm
         ordered = Path(folder) / tracking.RESULTS_ARTIFACT
         shutil.copyfile(log, ordered)
         tracking.log_artifact(run_id, ordered)
+    if plan.traces is not None:
+        plan.traces.close()
     tracking.log_traces(plan.run, records, plan.catalog.schemas(), verdicts=judged)
     tracking.set_status(run_id, "FINISHED")
     config = plan.config

@@ -505,20 +505,31 @@ def log_traces(
     if not todo:
         return 0
     drop_incomplete_traces(run)
-    tools_attribute, verdicts = _chat_tools_attribute(tools), verdicts or {}
-    store = _trace_store()
-    for start in range(0, len(todo), TRACES_PER_WRITE):
-        built = [
-            _trace_entities(run, r, tools_attribute, verdicts.get((r.trace.scenario_id, r.trace.trial)))
-            for r in todo[start : start + TRACES_PER_WRITE]
-        ]
-        for info, _ in built:
-            retry_locked(store.start_trace, info)
-        retry_locked(store.log_spans, run.experiment_id, [span for _, spans in built for span in spans])
+    write_traces(run, todo, tools, verdicts)
     missing = len(_untraced(run, records))
     if missing:
         raise StoreError(run.run_id, f"{missing} of {len(records)} trials have no complete trace in the run")
     return len(todo)
+
+
+def write_traces(
+    run: RunRef,
+    records: list[ResultRecord],
+    tools: list[dict[str, Any]],
+    verdicts: dict[tuple[str, int], TrialVerdict] | None = None,
+) -> None:
+    """Write one trace per record, ``TRACES_PER_WRITE`` at a time, as ``log_traces`` describes,
+    without looking at what the run already holds (``log_traces`` does, and checks the result)."""
+    tools_attribute, verdicts = _chat_tools_attribute(tools), verdicts or {}
+    store = _trace_store()
+    for start in range(0, len(records), TRACES_PER_WRITE):
+        built = [
+            _trace_entities(run, r, tools_attribute, verdicts.get((r.trace.scenario_id, r.trace.trial)))
+            for r in records[start : start + TRACES_PER_WRITE]
+        ]
+        for info, _ in built:
+            retry_locked(store.start_trace, info)
+        retry_locked(store.log_spans, run.experiment_id, [span for _, spans in built for span in spans])
 
 
 def _untraced(run: RunRef, records: list[ResultRecord]) -> list[ResultRecord]:

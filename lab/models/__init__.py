@@ -53,9 +53,16 @@ def request_metadata(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def is_registered(name: str) -> bool:
     """Whether a provider of that name is in litellm's custom provider map."""
+    return registered_handler(name) is not None
+
+
+def registered_handler(name: str) -> CustomLLM | None:
+    """The handler registered for provider ``name`` in litellm's custom provider map, if any."""
     import litellm
 
-    return any(item["provider"] == name for item in litellm.custom_provider_map)
+    return next(
+        (item["custom_handler"] for item in litellm.custom_provider_map if item["provider"] == name), None
+    )
 
 
 def _lazy_local() -> CustomLLM:

@@ -1,7 +1,12 @@
 """The one call path to every model: ``complete`` wraps ``litellm.completion``.
 
-Hosted models (``openai/...``, ``ollama/...``, ``hosted_vllm/...``) and the lab's own
-providers (``local/...``, ``scripted/...``) all go through ``litellm.completion``. This module
+Hosted models (``openai/...``, ``ollama/...``, ``hosted_vllm/...``) go through
+``litellm.completion``. The lab's own providers (``local/...``, ``scripted/...``) are litellm
+``CustomLLM`` handlers, registered so that ``litellm.completion`` reaches them too, but this module
+calls the registered handler itself, as litellm would: litellm's routing, logging and cost
+bookkeeping add nothing to an in-process model and cost more per call than the scripted models'
+own work. Like litellm, it turns an exception of such a handler that is not already litellm's
+into ``litellm.APIConnectionError`` (transient). This module
 validates the model string, retries transient failures (rate limits, timeouts, connection
 and server errors) with bounded exponential backoff, and flattens litellm's response into a
 small ``ModelReply``. It does not build prompts, parse text tool calls or run tools, and it
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.errors import BadInput
-from lab.models import LAB_PROVIDERS, check_scripted_name, ensure_providers
+from lab.models import LAB_PROVIDERS, check_scripted_name, ensure_providers, registered_handler
 from lab.redact import redact_text
 
 
@@ -169,7 +174,12 @@ def _call(request: dict[str, Any], attempts: int) -> ModelReply:
 
     litellm.suppress_debug_info = True
     started = time.perf_counter()
-    response = litellm.completion(**request)
+    provider, _, name = request["model"].partition("/")
+    response = (
+        _lab_completion(provider, name, request)
+        if provider in LAB_PROVIDERS
+        else litellm.completion(**request)
+    )
     latency = time.perf_counter() - started
     message = response.choices[0].message
     usage = getattr(response, "usage", None)
@@ -181,6 +191,29 @@ def _call(request: dict[str, Any], attempts: int) -> ModelReply:
         latency_s=latency,
         attempts=attempts,
     )
+
+
+def _lab_completion(provider: str, name: str, request: dict[str, Any]) -> Any:
+    """One request to a lab provider's registered handler, with the arguments litellm hands a
+    ``CustomLLM``; a failure that is not a litellm (OpenAI) error becomes ``APIConnectionError``."""
+    import litellm
+    import openai
+
+    handler = registered_handler(provider)
+    options = {"tools": request["tools"]} if "tools" in request else {}
+    try:
+        return handler.completion(  # type: ignore[union-attr]
+            name,
+            request["messages"],
+            model_response=litellm.ModelResponse(),
+            optional_params=options,
+            timeout=request["timeout"],
+            litellm_params={"metadata": request["metadata"]},
+        )
+    except openai.OpenAIError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as litellm maps a custom handler's failure
+        raise litellm.APIConnectionError(message=str(exc), llm_provider=provider, model=name) from exc
 
 
 def _raw_call(call: Any, index: int) -> RawToolCall:
