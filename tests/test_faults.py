@@ -210,7 +210,7 @@ def test_the_retry_setting_decides_which_scenarios_fail(chaos: Run, no_retries: 
     for record in no_retries.records:
         if record.scored.error:
             assert record.scored.error.endswith("(after 1 attempt)"), record.scored.error
-            kinds = ("RateLimitError", "Timeout", "APIConnectionError")
+            kinds = ("ProviderRateLimited", "ProviderTimeout", "ProviderUnavailable")
             assert any(kind in record.scored.error for kind in kinds), record.scored.error
     recovered = {
         r.scored.scenario_id: r for r in chaos.records if r.scored.scenario_id in without - with_retries

@@ -1,4 +1,5 @@
-"""The model gateway and the scripted providers, through the real litellm call path (no mocks)."""
+"""The model gateway and the scripted providers (no mocks): scripted models answered without
+litellm, the same models through ``litellm.completion``, hosted models against a local HTTP server."""
 
 from __future__ import annotations
 
@@ -147,7 +148,27 @@ SCENARIO = Scenario.model_validate(
 )
 
 
-def test_oracle_gets_the_scenario_through_litellm_metadata():
+def test_scripted_models_answer_the_same_through_litellm_and_litellm_s_errors_stand_for_faults(queue):
+    from lab.models import ensure_providers
+
+    ensure_providers()
+    metadata = {"scenario": SCENARIO.model_dump(mode="json")}
+    direct = ask("scripted/oracle", metadata=metadata)
+    through = litellm.completion(model="scripted/oracle", messages=USER, metadata=metadata)
+    calls = through.choices[0].message.tool_calls
+    assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [
+        (c.id, c.name, c.arguments) for c in direct.tool_calls
+    ]
+    assert (through.usage.prompt_tokens, through.usage.completion_tokens) == (
+        direct.prompt_tokens,
+        direct.completion_tokens,
+    )
+    model, _ = queue
+    with pytest.raises(litellm.BadRequestError):  # the queue is empty: a bad request, as before
+        litellm.completion(model=model, messages=USER)
+
+
+def test_oracle_gets_the_scenario_through_the_request_metadata():
     metadata = {"scenario": SCENARIO.model_dump(mode="json")}
     reply = ask("scripted/oracle", metadata=metadata)
     assert [(c.name, json.loads(c.arguments)) for c in reply.tool_calls] == [

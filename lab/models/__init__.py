@@ -22,6 +22,26 @@ SCRIPTED_NAME = re.compile(r"^(oracle|chaos(-\d+)?|queue(-[A-Za-z0-9_.]+)?)$")
 _lock = threading.RLock()
 
 
+class ProviderError(Exception):
+    """A request to one of the lab's own providers failed; not worth retrying (a bad request)."""
+
+
+class TransientProviderError(ProviderError):
+    """A request to one of the lab's own providers failed in a way a retry may mend."""
+
+
+class ProviderTimeout(TransientProviderError):
+    """No reply in time."""
+
+
+class ProviderRateLimited(TransientProviderError):
+    """Too many requests."""
+
+
+class ProviderUnavailable(TransientProviderError):
+    """The provider failed unexpectedly (what litellm reports as a connection error)."""
+
+
 def check_scripted_name(name: str) -> None:
     """Raise ``BadInput`` on ``--model`` unless ``name`` is a scripted model (litellm not imported)."""
     if not SCRIPTED_NAME.match(name):
@@ -98,7 +118,7 @@ def _lazy_local() -> CustomLLM:
 def ensure_providers() -> None:
     """Register the lab's ``scripted`` and ``local`` providers unless already registered."""
     if not is_registered("scripted"):
-        from lab.models.scripted import ScriptedProvider
+        from lab.models.scripted_litellm import ScriptedProvider
 
         register_provider("scripted", ScriptedProvider())
     if not is_registered("local"):

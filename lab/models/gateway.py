@@ -1,28 +1,41 @@
-"""The one call path to every model: ``complete`` wraps ``litellm.completion``.
+"""The one call path to every model: ``complete``.
 
 Hosted models (``openai/...``, ``ollama/...``, ``hosted_vllm/...``) go through
-``litellm.completion``. The lab's own providers (``local/...``, ``scripted/...``) are litellm
-``CustomLLM`` handlers, registered so that ``litellm.completion`` reaches them too, but this module
-calls the registered handler itself, as litellm would: litellm's routing, logging and cost
-bookkeeping add nothing to an in-process model and cost more per call than the scripted models'
-own work. Like litellm, it turns an exception of such a handler that is not already litellm's
-into ``litellm.APIConnectionError`` (transient). This module
-validates the model string, retries transient failures (rate limits, timeouts, connection
-and server errors) with bounded exponential backoff, and flattens litellm's response into a
-small ``ModelReply``. It does not build prompts, parse text tool calls or run tools, and it
-never logs requests: API keys and secrets found in the environment are redacted from errors by
-the lab's one redactor (lab/redact.py).
+``litellm.completion``. The lab's own providers are called directly, as litellm would call them:
+its routing, logging and cost bookkeeping add nothing to an in-process model and cost more per
+call than a scripted model's own work. ``scripted/...`` models are answered by
+``lab.models.scripted.reply`` without importing litellm at all (its import alone takes seconds);
+``local/...`` models by the ``CustomLLM`` handler registered with litellm. As litellm does, a
+failure of one of them that is neither the lab's provider error nor litellm's counts as the
+provider being unavailable (transient). Both stay reachable through ``litellm.completion`` for
+code that calls litellm itself (``ensure_providers``).
+
+This module validates the model string, retries transient failures (rate limits, timeouts,
+connection and server errors) with bounded exponential backoff, and flattens the response into a
+small ``ModelReply``. It does not build prompts, parse text tool calls or run tools, and it never
+logs requests: API keys and secrets found in the environment are redacted from errors by the
+lab's one redactor (lab/redact.py).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from lab.errors import BadInput
-from lab.models import LAB_PROVIDERS, check_scripted_name, ensure_providers, registered_handler
+from lab.models import (
+    LAB_PROVIDERS,
+    ProviderError,
+    ProviderUnavailable,
+    TransientProviderError,
+    check_scripted_name,
+    ensure_providers,
+    registered_handler,
+    scripted,
+)
 from lab.redact import redact_text
 
 
@@ -99,16 +112,34 @@ def _litellm_providers() -> set[str]:
     return {getattr(p, "value", p) for p in litellm.provider_list}
 
 
-def _transient() -> tuple[type[Exception], ...]:
-    import litellm
-
-    return (
-        litellm.RateLimitError,
-        litellm.Timeout,
-        litellm.APIConnectionError,
-        litellm.InternalServerError,
-        litellm.ServiceUnavailableError,
+def _transient(exc: Exception) -> bool:
+    """Whether a retry may mend ``exc``: the lab's transient provider errors, and litellm's rate
+    limits, timeouts, connection and server errors (litellm is only looked at where it is loaded:
+    none of its errors exists before)."""
+    if isinstance(exc, TransientProviderError):
+        return True
+    litellm = sys.modules.get("litellm")
+    return litellm is not None and isinstance(
+        exc,
+        (
+            litellm.RateLimitError,
+            litellm.Timeout,
+            litellm.APIConnectionError,
+            litellm.InternalServerError,
+            litellm.ServiceUnavailableError,
+        ),
     )
+
+
+def _described(exc: Exception) -> str:
+    """An error in words with its kind: litellm's messages name it already, the lab's do not."""
+    return str(exc) if _foreign(exc) else f"{type(exc).__name__}: {exc}"
+
+
+def _foreign(exc: Exception) -> bool:
+    """Whether ``exc`` is one of litellm's (OpenAI's) errors, which exist only once litellm is loaded."""
+    openai = sys.modules.get("openai")
+    return openai is not None and isinstance(exc, openai.OpenAIError)
 
 
 def complete(
@@ -136,18 +167,16 @@ def complete(
         ModelError: a non-transient failure, or transient failures beyond ``retry.max_retries``.
     """
     provider = check_model(model)
-    ensure_providers()
-    transient = _transient()
     for attempt in range(retry.max_retries + 1):
         request = _request(model, messages, tools, timeout_s, provider, metadata, attempt)
         try:
             return _call(request, attempt + 1)
-        except transient as exc:
+        except Exception as exc:  # noqa: BLE001 - reported without secrets, retried if transient
+            if not _transient(exc):
+                raise ModelError(model, redact_text(f"{type(exc).__name__}: {exc}"), attempt + 1) from None
             if attempt == retry.max_retries:
-                raise ModelError(model, redact_text(str(exc)), attempt + 1) from None
+                raise ModelError(model, redact_text(_described(exc)), attempt + 1) from None
             time.sleep(retry.delay(attempt))
-        except Exception as exc:  # noqa: BLE001 - every other failure is final, reported without secrets
-            raise ModelError(model, redact_text(f"{type(exc).__name__}: {exc}"), attempt + 1) from None
     raise AssertionError("unreachable")
 
 
@@ -170,11 +199,13 @@ def _request(
 
 
 def _call(request: dict[str, Any], attempts: int) -> ModelReply:
+    provider, _, name = request["model"].partition("/")
+    if provider == "scripted":
+        return _scripted_call(name, request, attempts)
     import litellm
 
     litellm.suppress_debug_info = True
     started = time.perf_counter()
-    provider, _, name = request["model"].partition("/")
     response = (
         _lab_completion(provider, name, request)
         if provider in LAB_PROVIDERS
@@ -193,12 +224,37 @@ def _call(request: dict[str, Any], attempts: int) -> ModelReply:
     )
 
 
+def _scripted_call(name: str, request: dict[str, Any], attempts: int) -> ModelReply:
+    """One request to a scripted model, without litellm. Like litellm, a failure that is neither
+    the lab's provider error nor litellm's (a test may queue those) counts as the provider being
+    unavailable (transient)."""
+    started = time.perf_counter()
+    try:
+        given = scripted.reply(name, request["messages"], request["metadata"])
+    except ProviderError:
+        raise
+    except Exception as exc:
+        if _foreign(exc):
+            raise
+        raise ProviderUnavailable(str(exc)) from exc
+    step = sum(1 for m in request["messages"] if m.get("role") == "assistant")
+    return ModelReply(
+        content=given.answer.content,
+        tool_calls=[RawToolCall(f"call_{step}_{i}", n, a) for i, (n, a) in enumerate(given.answer.calls)],
+        prompt_tokens=given.prompt_tokens,
+        completion_tokens=given.completion_tokens,
+        latency_s=time.perf_counter() - started,
+        attempts=attempts,
+    )
+
+
 def _lab_completion(provider: str, name: str, request: dict[str, Any]) -> Any:
     """One request to a lab provider's registered handler, with the arguments litellm hands a
     ``CustomLLM``; a failure that is not a litellm (OpenAI) error becomes ``APIConnectionError``."""
     import litellm
     import openai
 
+    ensure_providers()
     handler = registered_handler(provider)
     options = {"tools": request["tools"]} if "tools" in request else {}
     try:

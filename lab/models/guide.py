@@ -104,9 +104,7 @@ class Grammar:
             name for name, arguments in allowed.items()
             if any(set(values) & set(fresh) for values in arguments.values())
         }  # fmt: skip
-        filled = {
-            name: tuple(a for a in required[name] if allowed.get(name, {}).get(a)) for name in grammar
-        }
+        filled = {name: tuple(a for a in required[name] if allowed.get(name, {}).get(a)) for name in grammar}
         return cls(grammar, required, grounded, frozenset(first), filled, frozenset(after))
 
 

@@ -1,4 +1,4 @@
-"""The ``scripted`` litellm provider: models that are scripts, for tests and harness benchmarks.
+"""The ``scripted`` models: models that are scripts, for tests and harness benchmarks.
 
 - ``scripted/oracle`` answers every turn as the scenario expects.
 - ``scripted/chaos`` / ``scripted/chaos-<seed>`` mixes right answers with faults (malformed
@@ -7,28 +7,40 @@
 - ``scripted/queue`` / ``scripted/queue-<name>`` returns answers queued with ``enqueue`` (in
   the style of simonw/llm's MockModel); an empty queue is a request error.
 
-The scenario reaches the provider through litellm's ``metadata`` (``litellm_params["metadata"]``),
-as ``{"scenario": {...}, "trial": int, "attempt": int}``. The answer logic lives in
-``lab.models.oracle``; this module only turns it into litellm responses and errors.
+The scenario reaches the model in the request's metadata, as ``{"scenario": {...}, "trial": int,
+"attempt": int}``. The answer logic lives in ``lab.models.oracle``; this module turns it into a
+``ScriptedReply`` with token counts (tiktoken's ``cl100k_base``, from the copy litellm ships, so
+the counts are litellm's own) and chaos faults into the lab's provider errors. It does not import
+litellm: the gateway calls ``reply`` directly. ``lab.models.scripted_litellm`` makes the same
+models a litellm provider.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
+import os
 import threading
 from collections import defaultdict, deque
+from dataclasses import dataclass
 from typing import Any
 
-import litellm
-from litellm import CustomLLM, ModelResponse
-from litellm.types.utils import ChatCompletionMessageToolCall, Function
-
-from lab.models import request_metadata
+from lab.models import ProviderError, ProviderRateLimited, ProviderTimeout, ProviderUnavailable
 from lab.models.oracle import Answer, Fault, chaos_answer, oracle_answer
 from lab.types import Scenario
 
 _queues: defaultdict[str, deque[Answer | Exception]] = defaultdict(deque)
 _queue_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """A scripted model's answer with its token counts."""
+
+    answer: Answer
+    prompt_tokens: int
+    completion_tokens: int
 
 
 def enqueue(queue: str, *answers: Answer | Exception) -> None:
@@ -43,20 +55,20 @@ def clear_queue(queue: str) -> None:
         _queues.pop(queue, None)
 
 
-def _dequeue(queue: str, model: str) -> Answer:
+def _dequeue(queue: str) -> Answer:
     with _queue_lock:
         item = _queues[queue].popleft() if _queues[queue] else None
     if item is None:
-        raise litellm.BadRequestError(f"queue {queue!r} is empty", model=model, llm_provider="scripted")
+        raise ProviderError(f"scripted/queue-{queue}: the queue is empty")
     if isinstance(item, Exception):
         raise item
     return item
 
 
 def answer(name: str, messages: list[dict], metadata: dict[str, Any]) -> Answer:
-    """Dispatch to the scripted model ``name``; raises litellm errors for injected faults."""
+    """Dispatch to the scripted model ``name``; raises the lab's provider errors for injected faults."""
     if name.startswith("queue"):
-        return _dequeue(name.partition("-")[2] or "default", f"scripted/{name}")
+        return _dequeue(name.partition("-")[2] or "default")
     scenario = _scenario(name, metadata)
     if name == "oracle":
         return oracle_answer(scenario, messages)
@@ -66,57 +78,48 @@ def answer(name: str, messages: list[dict], metadata: dict[str, Any]) -> Answer:
             seed, scenario, messages, int(metadata.get("trial", 0)), int(metadata.get("attempt", 0))
         )
     except Fault as fault:
-        raise _litellm_error(fault.kind, f"scripted/{name}") from None
+        raise _fault_error(fault.kind, f"scripted/{name}") from None
+
+
+def reply(name: str, messages: list[dict], metadata: dict[str, Any]) -> ScriptedReply:
+    """``answer`` with the prompt's and the answer's token counts."""
+    given = answer(name, messages, metadata)
+    return ScriptedReply(
+        given,
+        count_tokens(json.dumps(messages, default=str)),
+        count_tokens(given.content + json.dumps(given.calls)),
+    )
 
 
 def _scenario(name: str, metadata: dict[str, Any]) -> Scenario:
     scenario = metadata.get("scenario")
     if scenario is None:
-        raise litellm.BadRequestError(
-            f"scripted/{name} needs metadata={{'scenario': ...}}",
-            model=f"scripted/{name}",
-            llm_provider="scripted",
-        )
+        raise ProviderError(f"scripted/{name} needs metadata={{'scenario': ...}}")
     return scenario if isinstance(scenario, Scenario) else Scenario.model_validate(scenario)
 
 
-def _litellm_error(kind: str, model: str) -> Exception:
-    """The litellm exception a real provider would raise for a chaos fault."""
+def _fault_error(kind: str, model: str) -> Exception:
+    """The error a real provider would give for a chaos fault."""
     if kind == "timeout":
-        return litellm.Timeout("chaos: request timed out", model=model, llm_provider="scripted")
+        return ProviderTimeout(f"{model}: chaos: request timed out")
     if kind == "rate_limit":
-        return litellm.RateLimitError("chaos: rate limited", llm_provider="scripted", model=model)
-    return RuntimeError("chaos: provider crashed")
+        return ProviderRateLimited(f"{model}: chaos: rate limited")
+    return ProviderUnavailable(f"{model}: chaos: provider crashed")
 
 
-def fill_response(response: ModelResponse, reply: Answer, messages: list[dict], step: int) -> ModelResponse:
-    """Write an answer into litellm's response object, with token counts from litellm's counter."""
-    message = response.choices[0].message
-    message.content = reply.content or None
-    message.tool_calls = [
-        ChatCompletionMessageToolCall(
-            id=f"call_{step}_{i}", type="function", function=Function(name=n, arguments=a)
-        )
-        for i, (n, a) in enumerate(reply.calls)
-    ] or None
-    response.choices[0].finish_reason = "tool_calls" if reply.calls else "stop"
-    prompt = litellm.token_counter(text=json.dumps(messages, default=str))
-    completion = litellm.token_counter(text=reply.content + json.dumps(reply.calls))
-    response.usage = litellm.Usage(  # type: ignore[attr-defined]
-        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
-    )
-    return response
+@functools.cache
+def _encoding() -> Any:
+    """tiktoken's ``cl100k_base``, read from the files litellm ships (no download), which is the
+    encoding ``litellm.token_counter`` counts text with when no model is named."""
+    spec = importlib.util.find_spec("litellm")
+    if spec is not None and spec.origin:
+        bundled = os.path.join(os.path.dirname(spec.origin), "litellm_core_utils", "tokenizers")
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", bundled)  # litellm sets the same at its import
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
 
 
-class ScriptedProvider(CustomLLM):
-    """litellm handler of ``scripted/...`` models."""
-
-    def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
-        """Answer one request; ``model`` is the name after ``scripted/``."""
-        reply = answer(model, messages, request_metadata(kwargs))
-        step = sum(1 for m in messages if m.get("role") == "assistant")
-        return fill_response(kwargs["model_response"], reply, messages, step)
-
-    async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> ModelResponse:  # type: ignore[override]
-        """The same answer, for ``litellm.acompletion``."""
-        return self.completion(model, messages, *args, **kwargs)
+def count_tokens(text: str) -> int:
+    """Tokens in ``text`` as ``litellm.token_counter(text=...)`` counts them."""
+    return len(_encoding().encode(text, disallowed_special=()))
