@@ -3,10 +3,10 @@
 Writing a trial's trace to the store is Python work (MLflow's SQL layer) that costs about as
 much as running a scripted model's trial, and one interpreter runs one thread at a time. A
 ``TraceWriter`` starts ``python -m lab.tracewriter`` and hands it each trial as it ends (the
-masked record and its verdict, one JSON line on the child's standard input, sent by a feeder
-thread so that the trials never wait for the child); the child writes whatever has arrived with
-``tracking.write_traces``, at most ``tracking.TRACES_PER_WRITE`` traces a write, on the other
-core. ``close`` ends the input and waits for the child; ``abort`` kills it.
+masked record and its verdict, one JSON line on the child's standard input, never waiting for
+the child); the child writes whatever has arrived with ``tracking.write_traces``, at most
+``tracking.TRACES_PER_WRITE`` traces a write, on the other core. ``close`` shares what the child
+has not taken yet between the two and waits for the child; ``abort`` kills it.
 
 The writer only moves work earlier. At the end of a run ``tracking.log_traces`` writes the traces
 of any trial the child did not write (a killed child leaves at most its last write incomplete,
@@ -50,7 +50,8 @@ WAIT_S = 0.05  # how long the child waits for more trials before it writes a sho
 
 def worthwhile(trials: int) -> bool:
     """Whether a run of ``trials`` trials should write its traces with a ``TraceWriter``."""
-    return trials >= MIN_TRIALS and len(os.sched_getaffinity(0)) > 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return trials >= MIN_TRIALS and cpus > 1
 
 
 class Header(BaseModel):
@@ -117,11 +118,10 @@ class TraceWriter:
         """
         from lab import tracking
 
-        queued = self._queued_jobs()
         jobs = list(self._waiting)
-        self._waiting.clear()
-        mine = jobs[len(jobs) - max(0, (len(jobs) + queued) // 2) :] if jobs else []
-        self._waiting.extend(jobs[: len(jobs) - len(mine)])
+        share = min(len(jobs), (len(jobs) + self._queued_jobs()) // 2)  # the child has the pipe's too
+        mine = jobs[len(jobs) - share :]
+        self._waiting = deque(jobs[: len(jobs) - share])
         feeder = threading.Thread(target=self._finish_input, name="trace-input")
         feeder.start()
         if mine:
