@@ -1,8 +1,8 @@
 """A run's results log: one ``ResultRecord`` JSON line per finished scenario trial.
 
 Lines are appended and flushed as each trial finishes, so a killed process loses at most the line
-it was writing; fsyncs (``append(sync=True)``, ``sync``) are the caller's to space out. Reading ignores a
-torn last line and keeps the first record of a repeated (scenario, trial); ``repair`` cuts a
+it was writing; fsyncs (``append(sync=True)``, ``sync``) are the caller's to space out. Reading
+ignores a torn last line and keeps the first record of a repeated (scenario, trial); ``repair`` cuts a
 torn line off before a resumed run appends.
 Where the log lives is the tracking module's business.
 """

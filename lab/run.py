@@ -2,7 +2,7 @@
 
 ``run_suite`` opens (or, with ``resume``, reopens) an MLflow run, runs the trials on a thread
 pool of ``concurrency`` workers, scores each trial as soon as it finishes and appends it to the
-run's results log (written at once, fsynced once per group of trials that ended together), so a
+run's results log (written at once, fsynced at most every ``SYNC_S`` and at the end), so a
 killed run loses at most the trial in flight and a resumed run skips what is done. At the end the
 results, read back from the log in suite order, are summarised and logged: metrics, the
 per-scenario table, failures, figures, the results log and one trace per trial (a large run's
@@ -255,9 +255,8 @@ def execute(plan: Plan, on_progress: Progress | None = None) -> list[ResultRecor
     jobs = [(s, t) for s in plan.scenarios for t in range(trials) if (s.id, t) not in done]
     if tracewriter.worthwhile(len(jobs)):
         plan.traces = tracewriter.TraceWriter(plan.run, plan.catalog.schemas(), tracking.tracking_uri())
-    log = TrialLog(
-        plan, path, len(plan.scenarios) * trials, len(plan.scenarios) * trials - len(jobs), on_progress
-    )
+    total = len(plan.scenarios) * trials
+    log = TrialLog(plan, path, total, total - len(jobs), on_progress)
     pool = ThreadPoolExecutor(max_workers=plan.config.concurrency, thread_name_prefix="trial")
     try:
         for future in as_completed([pool.submit(log.run, scenario, trial) for scenario, trial in jobs]):
@@ -277,13 +276,8 @@ class TrialLog:
     Safe to call from many threads; after ``stop`` nothing more is logged."""
 
     def __init__(self, plan: Plan, path: Path, total: int, finished: int, on_progress: Progress | None):
-        self.plan, self.path, self.total, self.finished, self.on_progress = (
-            plan,
-            path,
-            total,
-            finished,
-            on_progress,
-        )
+        self.plan, self.path, self.on_progress = plan, path, on_progress
+        self.total, self.finished = total, finished
         self.by_id = {s.id: s for s in plan.scenarios}
         self.matched = self.scored_calls = 0
         self.synced, self.stopped = time.monotonic(), False
