@@ -7,27 +7,22 @@ plain reply. Every decision is recorded in ``TurnTrace.decisions`` (a span each,
 
 A model with likelihoods (``local/...``) decides by scoring, never by free generation of a call:
 
-- tools are scored by pointwise mutual information with the customer's request: their messages
-  since the last tool result, so an id given in reply to a clarifying question is read with what it
-  answers. Where the model serves it (the local model does) this is the noisy channel: how likely
-  the request is after a system message describing the tool (its name in words and its
-  description's first sentence) minus after a content-free one, which weighs every tool by how well
-  it explains what was said (Min et al., 2022: channel scoring is steadier than direct scoring for
-  small models), less the same tool's mean over a few unlabeled customer messages of the domain
-  (``Decide.calibration``, from its train pack), which removes what a description adds to any
-  message (contextual calibration, Zhao et al., 2021, with in-domain inputs). Otherwise it is the
-  direct form: the log-likelihood of the call's tool name after the dialogue minus after a
-  content-free message (``N/A``), which removes the model's preference for some names whatever is
-  asked;
+- tools are scored by pointwise mutual information with the customer's latest message. Where the
+  model serves it (the local model does) this is the noisy channel: how likely the message is after
+  a system message describing the tool (its name in words and its description's first sentence)
+  minus after a content-free one, which weighs every tool by how well it explains what was said
+  (Min et al., 2022: channel scoring is steadier than direct scoring for small models). Otherwise
+  it is the direct form: the log-likelihood of the call's tool name after the dialogue minus after
+  a content-free message (``N/A``), which removes the model's preference for some names whatever is
+  asked (calibration in the manner of Zhao et al., 2021);
 - the dialogue's grounded values (``lab.grounding``) bound the candidates: when the customer's latest
   message brings a value a tool can take, the call is one of those tools; otherwise the turn acts only
-  when the best tool scores above ``ACT_PMI``, and asks for the first required argument the
+  when the best tool scores at least ``ACT_PMI``, and asks for the first required argument the
   dialogue cannot fill when that tool lacks one; else it answers;
 - copied and date arguments take the allowed values (the latest message's first, one call per value
   it brings for the same argument), enum arguments the likeliest value, other required arguments a
   short greedy continuation of the call written so far; optional arguments only a value just given;
-- after the calls' results, one more call when the request's best-scored tool lacked a value that
-  the results now bring (``_follow_up``); else the turn answers.
+- a turn ends after its calls' results (no second decision round on results).
 
 Any other model (hosted, scripted) makes the same decisions by generation: ``route`` asks it for its
 reply as the workflow does, and the decisions are read off that reply. This module does not score
@@ -99,7 +94,7 @@ def route_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
         choice = "act" if out["pending"] else "answer"
         _decide(run, "route", choice, "generation", started)
         return {**out, "plan": {"route": choice, "mode": "generation"}}
-    plan = _route_by_scores(run, state["messages"], state.get("plan") or {})
+    plan = _route_by_scores(run, state["messages"])
     method = "grounding" if "scores" not in plan else "likelihood"
     _decide(run, "route", plan["route"], method, started, plan.get("scores", {}))
     return {"plan": plan, "steps": state["steps"] + 1}
@@ -187,10 +182,10 @@ def answer_node(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- decisions by scoring
 
 
-def _route_by_scores(run: Run, messages: list[dict[str, Any]], previous: dict[str, Any]) -> dict[str, Any]:
+def _route_by_scores(run: Run, messages: list[dict[str, Any]]) -> dict[str, Any]:
     plan: dict[str, Any] = {"mode": "likelihood", "started": time.perf_counter()}
     if (messages and messages[-1].get("role") == "tool") or run.turn.calls:
-        return _follow_up(run, messages, previous) or {**plan, "route": "answer"}
+        return {**plan, "route": "answer"}
     metadata = constraints(run.catalog, messages, run.today())
     allowed, fresh = metadata["allowed"], set(metadata["fresh"])
     scores = tool_scores(run, messages)
@@ -206,31 +201,6 @@ def _route_by_scores(run: Run, messages: list[dict[str, Any]], previous: dict[st
     if missing:
         return {**plan, "route": "ask", "missing": missing[0]}
     return {**plan, "route": "act", "candidates": ready}
-
-
-def _follow_up(run: Run, messages: list[dict[str, Any]], previous: dict[str, Any]) -> dict[str, Any] | None:
-    """A second call after the first decided calls' results, when the request's best-scored tool (over
-    the whole catalog) was not the one called, scores above ``ACT_PMI``, lacked a required value then
-    and can now take one that the results brought ("look me up by my email and list my orders": the
-    lookup's customer id). None otherwise: at most one such call per turn."""
-    if previous.get("route") != "act" or "scores" not in previous or previous.get("followed"):
-        return None
-    scores, before = previous["scores"], previous["allowed"]
-    best = max(scores, key=scores.__getitem__)
-    if best == previous.get("tool") or scores[best] <= ACT_PMI or not _missing(run, best, before):
-        return None
-    allowed = constraints(run.catalog, messages, run.today())["allowed"]
-    brought = _all_values(allowed.get(best, {})) - _all_values(before.get(best, {}))
-    if _missing(run, best, allowed) or not brought:
-        return None
-    return {
-        "mode": "likelihood", "started": time.perf_counter(), "route": "act", "candidates": [best],
-        "scores": scores, "allowed": allowed, "fresh": sorted(brought), "followed": True,
-    }  # fmt: skip
-
-
-def _all_values(arguments: dict[str, list[str]]) -> set[str]:
-    return {value for values in arguments.values() for value in values}
 
 
 def tool_scores(run: Run, messages: list[dict[str, Any]]) -> dict[str, float]:

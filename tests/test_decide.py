@@ -152,31 +152,6 @@ def test_a_clarified_request_is_scored_with_the_message_it_answers(fake):
     assert seen[-1] == "I want my order gone\nA-6511"
 
 
-def test_a_lookup_result_lets_the_requests_best_tool_follow(fake):
-    """The request's best tool (list_orders) lacks the customer id, so the turn first calls the tool
-    that takes the email just given; the lookup's result brings the id and list_orders follows, once."""
-    model, _ = fake
-
-    def channel(contexts, text):
-        return [
-            -20.0
-            + 6.0 * ("List a customer's orders" in c and "orders" in text)
-            + 1.0 * ("Find a customer" in c)
-            for c in contexts
-        ]
-
-    plain = FakeModel({})
-    serve(model, plain.score, plain.cont, channel)
-    turn = run(
-        scenario("look me up by harperw64@inbox.example.org and list my orders"), model, CALIBRATED
-    ).turns[0]
-    assert [(c.name, c.arguments) for c in turn.calls] == [
-        ("find_customer", {"email": "harperw64@inbox.example.org"}),
-        ("list_orders", {"customer_id": "C-7068"}),
-    ]
-    assert [d.node for d in turn.decisions].count("route") == 3  # act, follow up, answer
-
-
 def test_calibration_messages_are_first_customer_messages_of_the_domains_train_pack(tmp_path):
     rows = [{"split": "train", "turns": [{"user": f"train {i}"}, {"user": "later"}]} for i in range(6)] + [
         {"split": "dev", "turns": [{"user": "dev"}]},
