@@ -7,17 +7,21 @@ plain reply. Every decision is recorded in ``TurnTrace.decisions`` (a span each,
 
 A model with likelihoods (``local/...``) decides by scoring, never by free generation of a call:
 
-- tools are scored by pointwise mutual information with the customer's latest message. Where the
-  model serves it (the local model does) this is the noisy channel: how likely the message is after
-  a system message describing the tool (its name in words and its description's first sentence)
-  minus after a content-free one, which weighs every tool by how well it explains what was said
-  (Min et al., 2022: channel scoring is steadier than direct scoring for small models). Otherwise
-  it is the direct form: the log-likelihood of the call's tool name after the dialogue minus after
-  a content-free message (``N/A``), which removes the model's preference for some names whatever is
-  asked (calibration in the manner of Zhao et al., 2021);
+- tools are scored by pointwise mutual information with the customer's request: their messages
+  since the last tool result, so an id given in reply to a clarifying question is read with what it
+  answers. Where the model serves it (the local model does) this is the noisy channel: how likely
+  the request is after a system message describing the tool (its name in words and its
+  description's first sentence) minus after a content-free one, which weighs every tool by how well
+  it explains what was said (Min et al., 2022: channel scoring is steadier than direct scoring for
+  small models), less the same tool's mean over a few unlabeled customer messages of the domain
+  (``Decide.calibration``, from its train pack), which removes what a description adds to any
+  message (contextual calibration, Zhao et al., 2021, with in-domain inputs). Otherwise it is the
+  direct form: the log-likelihood of the call's tool name after the dialogue minus after a
+  content-free message (``N/A``), which removes the model's preference for some names whatever is
+  asked;
 - the dialogue's grounded values (``lab.grounding``) bound the candidates: when the customer's latest
   message brings a value a tool can take, the call is one of those tools; otherwise the turn acts only
-  when the best tool scores at least ``ACT_PMI``, and asks for the first required argument the
+  when the best tool scores above ``ACT_PMI``, and asks for the first required argument the
   dialogue cannot fill when that tool lacks one; else it answers;
 - copied and date arguments take the allowed values (the latest message's first, one call per value
   it brings for the same argument), enum arguments the likeliest value, other required arguments a
