@@ -7,17 +7,21 @@ plain reply. Every decision is recorded in ``TurnTrace.decisions`` (a span each,
 
 A model with likelihoods (``local/...``) decides by scoring, never by free generation of a call:
 
-- tools are scored by pointwise mutual information with the customer's latest message. Where the
-  model serves it (the local model does) this is the noisy channel: how likely the message is after
-  a system message describing the tool (its name in words and its description's first sentence)
-  minus after a content-free one, which weighs every tool by how well it explains what was said
-  (Min et al., 2022: channel scoring is steadier than direct scoring for small models). Otherwise
-  it is the direct form: the log-likelihood of the call's tool name after the dialogue minus after
-  a content-free message (``N/A``), which removes the model's preference for some names whatever is
-  asked (calibration in the manner of Zhao et al., 2021);
+- tools are scored by pointwise mutual information with the customer's request: their messages
+  since the last tool result, so an id given in reply to a clarifying question is read with what it
+  answers. Where the model serves it (the local model does) this is the noisy channel: how likely
+  the request is after a system message describing the tool (its name in words and its
+  description's first sentence) minus after a content-free one, which weighs every tool by how well
+  it explains what was said (Min et al., 2022: channel scoring is steadier than direct scoring for
+  small models), less the same tool's mean over a few unlabeled customer messages of the domain
+  (``Decide.calibration``, from its train pack), which removes what a description adds to any
+  message (contextual calibration, Zhao et al., 2021, with in-domain inputs). Otherwise it is the
+  direct form: the log-likelihood of the call's tool name after the dialogue minus after a
+  content-free message (``N/A``), which removes the model's preference for some names whatever is
+  asked;
 - the dialogue's grounded values (``lab.grounding``) bound the candidates: when the customer's latest
   message brings a value a tool can take, the call is one of those tools; otherwise the turn acts only
-  when the best tool scores at least ``ACT_PMI``, and asks for the first required argument the
+  when the best tool scores above ``ACT_PMI``, and asks for the first required argument the
   dialogue cannot fill when that tool lacks one; else it answers;
 - copied and date arguments take the allowed values (the latest message's first, one call per value
   it brings for the same argument), enum arguments the likeliest value, other required arguments a
@@ -50,16 +54,18 @@ from lab.types import Decision, ModelCall
 if TYPE_CHECKING:
     from langgraph.graph import StateGraph
 
-# Act without a value just given only when the best tool's PMI reaches this (nats). Set by eye from a
-# handful of dev first turns with the embedded model's direct (name) scores and kept for the channel
-# scores without being chosen again; to be chosen on dev or held-out train families.
-ACT_PMI = 1.0
+# Act without a value just given only when the best tool's calibrated score reaches this (nats): it
+# explains the request at least as well as it explains the domain's messages on average. Chosen on
+# held-out train scenarios (first customer messages other than the calibration ones).
+ACT_PMI = 0.0
 NEUTRAL = "N/A"
 NEUTRAL_CONTEXT = "The customer is chatting."
 FREE_TOKENS = 24
 ANSWER_TOKENS = 48
 _neutral: dict[tuple[str, str], dict[str, float]] = {}
 _neutral_lock = threading.Lock()
+_calibrated: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[float]] = {}
+_calibration_lock = threading.Lock()
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -193,7 +199,7 @@ def _route_by_scores(run: Run, messages: list[dict[str, Any]]) -> dict[str, Any]
     if takes_fresh:
         return {**plan, "route": "act", "candidates": takes_fresh}
     best = max(scores, key=scores.__getitem__)
-    if scores[best] < ACT_PMI:
+    if scores[best] <= ACT_PMI:
         return {**plan, "route": "answer"}
     missing = _missing(run, best, allowed)
     if missing:
@@ -202,19 +208,50 @@ def _route_by_scores(run: Run, messages: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def tool_scores(run: Run, messages: list[dict[str, Any]]) -> dict[str, float]:
-    """Each tool's PMI with the customer's latest message, by the noisy channel where the model serves
-    it: log p(message | the tool's description) - log p(message | a content-free context); else by
-    the call's name: log p(name | dialogue) - log p(name | content-free message)."""
+    """Each tool's PMI with the customer's request, by the noisy channel where the model serves it:
+    log p(request | the tool's description) - log p(request | a content-free context), less the
+    tool's mean of the same over the domain's calibration messages (``_calibration``); else by the
+    call's name: log p(name | dialogue) - log p(name | content-free message)."""
     names = list(run.catalog.names)
-    latest = next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"), "")
+    text = request(messages)
     contexts = [_describe(run, name) for name in names] + [NEUTRAL_CONTEXT]
-    channel = message_logprobs(run.model, contexts, latest) if latest else None
+    channel = message_logprobs(run.model, contexts, text) if text else None
     if channel is not None:
-        return {name: round(s - channel[-1], 4) for name, s in zip(names, channel, strict=False)}
+        bias = _calibration(run, contexts)
+        pmi = [s - channel[-1] - b for s, b in zip(channel, bias, strict=True)]
+        return {name: round(value, 4) for name, value in zip(names, pmi, strict=False)}
     heads = [f'<tool_call>{{"name": "{name}"' for name in names]
     scored = logprobs(run.model, [*run.system(), *messages], run.tools, heads) or [0.0] * len(names)
     base = _neutral_scores(run, names, heads)
     return {name: round(s - base[name], 4) for name, s in zip(names, scored, strict=True)}
+
+
+def request(messages: list[dict[str, Any]]) -> str:
+    """The customer's messages since the last tool result (one per line): the request the turn serves,
+    with what a clarifying question got in reply ("C-7068.") read together with what it answers."""
+    since = []
+    for message in reversed(messages):
+        if message.get("role") == "tool":
+            break
+        if message.get("role") == "user" and message.get("content"):
+            since.append(message["content"])
+    return "\n".join(reversed(since))
+
+
+def _calibration(run: Run, contexts: list[str]) -> list[float]:
+    """Per context, its mean PMI (as ``tool_scores`` computes it) over the strategy's calibration
+    messages, or over the content-free message where it has none: how well the context explains any
+    message of the domain, which a tool's score then has to beat (contextual calibration, Zhao et
+    al., 2021, with in-domain inputs). Computed once per model, contexts and messages."""
+    texts = tuple(getattr(run.strategy, "calibration", ())) or (NEUTRAL,)
+    key = (run.model, tuple(contexts), texts)
+    with _calibration_lock:
+        if key not in _calibrated:
+            rows = [message_logprobs(run.model, contexts, text) or [0.0] * len(contexts) for text in texts]
+            _calibrated[key] = [
+                sum(row[i] - row[-1] for row in rows) / len(rows) for i in range(len(contexts))
+            ]
+        return _calibrated[key]
 
 
 def _describe(run: Run, name: str) -> str:

@@ -100,7 +100,14 @@ class Workflow(Strategy):
 
 @dataclass(frozen=True)
 class Decide(Workflow):
-    """A turn as small decisions before the checked call (``lab.decide``)."""
+    """A turn as small decisions before the checked call (``lab.decide``).
+
+    Attributes:
+        calibration: unlabeled customer messages of the domain (``calibration_messages``) that
+            calibrate its tool scores; empty where the domain has no train pack.
+    """
+
+    calibration: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def build(cls, graph: Any) -> None:
@@ -158,9 +165,31 @@ def make_strategy(
         text = f"{base}\n\n{render_examples(examples, domain.catalog, words)}"
         return Strategy(name, text, field_words=words, prompt=prompt)
     if name in ("workflow", "decide"):
-        kind = Workflow if name == "workflow" else Decide
-        return kind(name, base, max_retries=max_retries, field_words=words, prompt=prompt)
+        if name == "workflow":
+            return Workflow(name, base, max_retries=max_retries, field_words=words, prompt=prompt)
+        calibration = calibration_messages(train_file, domain.name)
+        return Decide(name, base, max_retries, words, prompt, calibration=calibration)
     return Strategy(name, base, field_words=words, prompt=prompt)
+
+
+CALIBRATION_MESSAGES = 30
+
+
+def calibration_messages(path: Path | str, domain: str, count: int = CALIBRATION_MESSAGES) -> tuple[str, ...]:
+    """The first customer message of ``count`` train scenarios of ``domain``, spread evenly over the
+    pack (only the messages: never their categories or expected calls); empty when the file is
+    missing or holds no train scenario of the domain."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    found = [
+        row["turns"][0]["user"] for row in rows
+        if row.get("split") == "train" and row.get("domain", "shop") == domain and row.get("turns")
+    ]  # fmt: skip
+    step = max(1, len(found) // count)
+    return tuple(found[::step][:count])
 
 
 def read_system_prompt(path: Path | str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,12 +14,13 @@ from lab.decide import ACT_PMI, NEUTRAL_CONTEXT
 from lab.models.gateway import RetryPolicy
 from lab.models.likelihood import serve, unserve
 from lab.spans import plan_trace
-from lab.strategies import make_strategy
+from lab.strategies import Decide, calibration_messages, make_strategy
 from lab.types import Scenario, Trace, TurnTrace
 from tools.shop import CATALOG, DOMAIN
 
 FAST = AgentSettings(max_steps=6, timeout_s=5, retry=RetryPolicy(max_retries=0, base_delay_s=0.0))
 DECIDE = make_strategy("decide", DOMAIN)
+CALIBRATED = replace(DECIDE, calibration=("hello there", "a question"))
 DB = {
     "now": "2026-08-28T17:30:00+00:00",
     "customers": [{"id": "C-7068", "name": "Harper Ward", "email": "harperw64@inbox.example.org",
@@ -61,8 +65,8 @@ def fake(request):
     unserve(model)
 
 
-def run(s: Scenario, model: str) -> Trace:
-    return run_scenario(s, model=model, strategy=DECIDE, catalog=CATALOG, settings=FAST)
+def run(s: Scenario, model: str, strategy: Decide = DECIDE) -> Trace:
+    return run_scenario(s, model=model, strategy=strategy, catalog=CATALOG, settings=FAST)
 
 
 def nodes(turn: TurnTrace) -> list[tuple[str, str, str]]:
@@ -97,17 +101,68 @@ def test_a_channel_scores_tools_by_how_well_their_descriptions_explain_the_messa
 
     def channel(contexts, text):
         seen.append((list(contexts), text))
-        return [-20.0 + 5.0 * ("Track a parcel" in c) for c in contexts]
+        return [-20.0 + 5.0 * ("Track a parcel" in c and "parcel" in text) for c in contexts]
 
     plain = FakeModel({})
     serve(model, plain.score, plain.cont, channel)
-    turn = run(scenario("where is my parcel for A-6511?"), model).turns[0]
+    turn = run(scenario("where is my parcel for A-6511?"), model, CALIBRATED).turns[0]
     assert [c.name for c in turn.calls] == ["track_shipment"]
-    contexts, text = seen[0]
+    contexts, text = seen[0]  # then the calibration messages
     assert text == "where is my parcel for A-6511?" and contexts[-1] == NEUTRAL_CONTEXT
     assert turn.decisions[1].scores["track_shipment"] == 5.0
     credit = next(c for c in contexts if "issue store credit" in c)
     assert "refund" not in credit  # the description's second sentence names refund_payment
+
+
+def test_calibration_removes_what_a_tool_adds_to_every_message(fake):
+    """A context that makes any message likelier (here pause_subscription's) wins on raw PMI; less its
+    mean over the calibration messages, the tool whose description explains this message wins."""
+    model, _ = fake
+
+    def channel(contexts, text):
+        return [
+            -20.0 + 3.0 * ("Pause a" in c) + 2.0 * ("Track a parcel" in c and "parcel" in text)
+            for c in contexts
+        ]
+
+    plain = FakeModel({})
+    serve(model, plain.score, plain.cont, channel)
+    turn = run(scenario("where is my parcel for A-6511?"), model, CALIBRATED).turns[0]
+    assert [c.name for c in turn.calls] == ["track_shipment"]
+    assert turn.decisions[0].scores["pause_subscription"] == 0.0
+
+
+def test_a_clarified_request_is_scored_with_the_message_it_answers(fake):
+    """After a clarifying question, the channel reads the customer's messages since the last tool
+    result together: the request and the id given in reply."""
+    model, _ = fake
+    seen: list[str] = []
+
+    def channel(contexts, text):
+        seen.append(text)
+        return [-20.0 + 5.0 * ("Cancel an order" in c and "gone" in text) for c in contexts]
+
+    plain = FakeModel({})
+    serve(model, plain.score, plain.cont, channel)
+    turns = [{"user": u, "expect": {"kind": "no_call"}} for u in ("I want my order gone", "A-6511")]
+    two = Scenario(id="t-2", split="dev", family="f", category="clarify", intent="i", db=DB, turns=turns)
+    trace = run(two, model, CALIBRATED)
+    assert trace.turns[0].workflow_reply == "clarify"
+    assert [(c.name, c.arguments) for c in trace.turns[1].calls] == [("cancel_order", {"order_id": "A-6511"})]
+    assert seen[-1] == "I want my order gone\nA-6511"
+
+
+def test_calibration_messages_are_first_customer_messages_of_the_domains_train_pack(tmp_path):
+    rows = [{"split": "train", "turns": [{"user": f"train {i}"}, {"user": "later"}]} for i in range(6)] + [
+        {"split": "dev", "turns": [{"user": "dev"}]},
+        {"split": "train", "domain": "telecom", "turns": [{"user": "t"}]},
+    ]
+    path = tmp_path / "train.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert calibration_messages(path, "shop", count=3) == ("train 0", "train 2", "train 4")
+    assert calibration_messages(path, "telecom") == ("t",)
+    assert calibration_messages(tmp_path / "missing.jsonl", "shop") == ()
+    assert len(DECIDE.calibration) == 30 and all(isinstance(m, str) and m for m in DECIDE.calibration)
 
 
 def test_a_likely_tool_without_its_id_asks_for_it(fake):

@@ -308,3 +308,23 @@ def test_embedded_smollm2_answers_through_litellm():
     message = reply.choices[0].message
     assert message.content or message.tool_calls
     assert reply.usage.prompt_tokens > 50 and 1 <= reply.usage.completion_tokens <= 12
+
+
+def test_channel_scores_over_cached_heads_match_a_plain_forward(engine, tiny_dir):
+    """``message_logprobs`` runs the contexts once and each message over their kept keys and values;
+    every score equals the message's summed log-probabilities after its context in a plain forward."""
+    from lab.models.likelihood import _heads_cache, message_logprobs
+
+    contexts = ["short", "a much longer context about orders and parcels", "N/A"]
+    model = f"local/{tiny_dir}"
+    for text in (USERS[1], USERS[0], "x"):
+        scores = message_logprobs(model, contexts, text)
+        message = engine.ids(text)
+        for context, got in zip(contexts, scores, strict=True):
+            system = toolformat.render_message({"role": "system", "content": context})
+            head = engine.ids(system + f"{toolformat.IM_START}user\n")
+            with torch.inference_mode():
+                logp = torch.log_softmax(engine.model(torch.tensor([head + message])).logits[0].float(), -1)
+            expected = sum(float(logp[len(head) + j - 1, t]) for j, t in enumerate(message))
+            assert got == pytest.approx(expected, abs=1e-3)
+    assert sum(key[0] == model for key in _heads_cache) == 1  # the heads were encoded once

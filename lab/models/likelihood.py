@@ -13,7 +13,9 @@ caller decides by generation instead). This module does not decide anything and 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -85,35 +87,101 @@ def message_logprobs(model: str, contexts: Sequence[str], text: str) -> list[flo
     """The log-likelihood of a customer message ``text`` after each context, a system message: how
     well each context explains the message (a noisy-channel score). None without likelihoods.
 
-    Each context is one short sequence ``system(context) user(text)`` with no catalog; all run in
-    one right-padded batch (padding after a sequence does not change its causal log-probabilities).
+    Each context is one short sequence ``system(context) user(text)`` with no catalog. The contexts
+    (the same for every message of a catalog) are run through the model once and their keys and
+    values kept (``Heads``, a few context lists per model); a message then runs only its own tokens
+    over them, in one batch with the contexts right-aligned (the padding on their left is masked).
     """
     if model in _served:
         channel = _served[model][2]
         return None if channel is None else channel(contexts, text)
     if not model.startswith("local/") or not contexts:
         return None if not model.startswith("local/") else []
-    import torch
-
-    from lab.models import toolformat
     from lab.models.local import get_engine
 
     engine = get_engine(model.partition("/")[2])
     message = engine.ids(text) or [engine.pad_id]
+    with engine._model_lock:  # noqa: SLF001 - one model, shared with generation
+        heads = _heads(model, engine, tuple(contexts))
+        return _channel_scores(engine.model, heads, message)
+
+
+@dataclass
+class Heads:
+    """Context heads ``system(context) + user opening`` run once: per layer keys and values (one row
+    per context, right-aligned to ``width`` columns), the mask of real columns, each head's length and
+    the log-probabilities of the token after each head."""
+
+    kv: list[tuple[Any, Any]]
+    mask: Any
+    lengths: list[int]
+    first: Any
+
+
+_heads_cache: OrderedDict[tuple[str, tuple[str, ...]], Heads] = OrderedDict()
+HEADS_KEPT = 4
+
+
+def _heads(model: str, engine: Engine, contexts: tuple[str, ...]) -> Heads:
+    """The encoded heads of ``contexts`` (a small LRU per model and context list; the caller holds the
+    engine's model lock)."""
+    key = (model, contexts)
+    if key in _heads_cache:
+        _heads_cache.move_to_end(key)
+        return _heads_cache[key]
+    import torch
+
+    from lab.models import toolformat
+
     opening = f"{toolformat.IM_START}user\n"
-    heads = [
-        engine.ids(toolformat.render_message({"role": "system", "content": c}) + opening) for c in contexts
-    ]
-    width = max(len(h) for h in heads) + len(message)
-    grid = torch.full((len(heads), width), engine.pad_id, dtype=torch.long)
-    for b, head in enumerate(heads):
-        grid[b, : len(head) + len(message)] = torch.tensor(head + message)
-    with engine._model_lock, torch.inference_mode():  # noqa: SLF001 - one model, shared with generation
-        logp = torch.log_softmax(engine.model(input_ids=grid.to(engine.model.device)).logits.float(), dim=-1)
-    return [
-        sum(float(logp[b, len(head) + j - 1, token]) for j, token in enumerate(message))
-        for b, head in enumerate(heads)
-    ]
+    system = [toolformat.render_message({"role": "system", "content": c}) for c in contexts]
+    ids = [engine.ids(head + opening) for head in system]
+    width = max(len(row) for row in ids)
+    grid = torch.full((len(ids), width), engine.pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    positions = torch.zeros((len(ids), width), dtype=torch.long)
+    for b, row in enumerate(ids):
+        grid[b, width - len(row) :], mask[b, width - len(row) :] = torch.tensor(row), 1
+        positions[b, width - len(row) :] = torch.arange(len(row))
+    device = engine.model.device
+    with torch.inference_mode():
+        out = engine.model(
+            input_ids=grid.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+            use_cache=True, logits_to_keep=1,
+        )  # fmt: skip
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+    heads = Heads([(layer.keys, layer.values) for layer in out.cache.layers], mask.to(device),
+                  [len(row) for row in ids], first)  # fmt: skip
+    _heads_cache[key] = heads
+    while len(_heads_cache) > HEADS_KEPT:
+        _heads_cache.popitem(last=False)
+    return heads
+
+
+def _channel_scores(model, heads: Heads, message: list[int]) -> list[float]:
+    """The summed log-probability of ``message`` after each encoded head."""
+    import torch
+    from transformers.cache_utils import Cache
+
+    from lab.models.decode import PreallocatedLayer
+
+    batch, width = heads.mask.shape
+    totals = [float(heads.first[b, message[0]]) for b in range(batch)]
+    if len(message) == 1:
+        return totals
+    device = heads.mask.device
+    with torch.inference_mode():
+        inputs = torch.tensor([message[:-1]] * batch, device=device)
+        mask = torch.cat([heads.mask, torch.ones_like(inputs)], dim=1)
+        steps = torch.arange(len(message) - 1, device=device)
+        positions = torch.tensor(heads.lengths, device=device)[:, None] + steps
+        cache = Cache(layers=[PreallocatedLayer(k, v, len(message)) for k, v in heads.kv])
+        logits = model(input_ids=inputs, attention_mask=mask, position_ids=positions, cache=cache,
+                       logits_to_keep=len(message) - 1).logits  # fmt: skip
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        later = torch.tensor(message[1:], device=device)
+        gathered = logp.gather(2, later[None, :, None].expand(batch, -1, 1))[..., 0]
+    return [total + float(gathered[b].sum()) for b, total in enumerate(totals)]
 
 
 def distinguishing(rows: list[list[int]]) -> list[list[int]]:
