@@ -233,7 +233,7 @@ def prepare(config: RunConfig) -> Plan:
         tags = {"lab.kind": "suite", "lab.split": scenarios[0].split, **config.tags}
         run = tracking.start_run(
             config.experiment or Path(config.suite).stem,
-            run_params(config, sha, len(scenarios)),
+            run_params(config, sha, len(scenarios)) | strategy.run_params(),
             tags,
             run_name=f"{config.model} {config.strategy}",
             parent_run_id=config.parent_run_id,

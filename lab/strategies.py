@@ -86,6 +86,10 @@ class Strategy:
 
         wire_prompting(graph)
 
+    def run_params(self) -> dict[str, str]:
+        """What a run records of this strategy beyond its name and prompt form (nothing here)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Workflow(Strategy):
@@ -105,9 +109,15 @@ class Decide(Workflow):
     Attributes:
         calibration: unlabeled customer messages of the domain (``calibration_messages``) that
             calibrate its tool scores; empty where the domain has no train pack.
+        calibration_source: where they came from, in words (a run records it).
     """
 
     calibration: tuple[str, ...] = field(default=(), compare=False)
+    calibration_source: str = field(default="", compare=False)
+
+    def run_params(self) -> dict[str, str]:
+        """The calibration of the tool scores, so a run says which it had."""
+        return {"calibration": self.calibration_source}
 
     @classmethod
     def build(cls, graph: Any) -> None:
@@ -168,7 +178,12 @@ def make_strategy(
         if name == "workflow":
             return Workflow(name, base, max_retries=max_retries, field_words=words, prompt=prompt)
         calibration = calibration_messages(train_file, domain.name)
-        return Decide(name, base, max_retries, words, prompt, calibration=calibration)
+        source = (
+            f"{len(calibration)} first customer messages of {train_file}"
+            if calibration
+            else f"the content-free message ({train_file} has no train scenario of {domain.name})"
+        )
+        return Decide(name, base, max_retries, words, prompt, calibration, source)
     return Strategy(name, base, field_words=words, prompt=prompt)
 
 

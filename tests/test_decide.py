@@ -165,6 +165,13 @@ def test_calibration_messages_are_first_customer_messages_of_the_domains_train_p
     assert len(DECIDE.calibration) == 30 and all(isinstance(m, str) and m for m in DECIDE.calibration)
 
 
+def test_the_run_params_say_which_calibration_decide_had(tmp_path):
+    assert DECIDE.run_params() == {"calibration": "30 first customer messages of scenarios/train.jsonl"}
+    bare = make_strategy("decide", DOMAIN, train_file=tmp_path / "missing.jsonl")
+    assert bare.calibration == () and "content-free" in bare.run_params()["calibration"]
+    assert make_strategy("workflow", DOMAIN).run_params() == {}
+
+
 def test_a_likely_tool_without_its_id_asks_for_it(fake):
     model, use = fake
     use(FakeModel({'"cancel_order"': ACT_PMI + 1}))
