@@ -86,6 +86,7 @@ DEFAULT_URI = "sqlite:///mlruns/mlflow.db"
 RESULTS_ARTIFACT = "results.jsonl"
 RETRY_ATTEMPTS, RETRY_BASE_S, RETRY_CAP_S = 12, 0.05, 2.0
 ASSESSOR = "lab.score"  # the source id of the lab's assessments
+DUPLICATE_MARKERS = ("unique constraint", "uniqueviolation", "duplicate key")
 LOCKED_MARKERS = ("database is locked", "database table is locked", "database schema is locked")
 T = TypeVar("T")
 _clients: dict[str, MlflowClient] = {}
@@ -811,7 +812,14 @@ def log_eval_dataset(run: RunRef, name: str, sha256: str, records: list[dict[str
         dataset = EvaluationDataset(retry_locked(mlc.create_dataset, name, [run.experiment_id], tags))
         retry_locked(dataset.merge_records, redact(records))
     inputs = [DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", "eval")])]
-    retry_locked(mlc.log_inputs, run.run_id, datasets=inputs)
+    try:
+        retry_locked(mlc.log_inputs, run.run_id, datasets=inputs)
+    except Exception as exc:
+        # Runs finishing at once race to add the same (experiment, name, digest) row; the loser's
+        # second try finds the winner's row and links it.
+        if not any(m in str(exc).lower() for m in DUPLICATE_MARKERS):
+            raise
+        retry_locked(mlc.log_inputs, run.run_id, datasets=inputs)
     return dataset.dataset_id
 
 
