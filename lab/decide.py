@@ -281,9 +281,20 @@ def _required(run: Run, name: str) -> list[str]:
 
 
 def _missing(run: Run, name: str, allowed: dict[str, dict[str, list[str]]]) -> list[str]:
-    """The required copied/date arguments of ``name`` that no value of the dialogue can fill."""
+    """The required copied/date arguments of ``name`` that no value of the dialogue can fill. A tool
+    that requires none but takes only such arguments (one of several ids, as ``track_shipment``
+    takes an order id or a tracking number) misses its first one while none has a value: called
+    with nothing, it has nothing to look up."""
     grounded = allowed.get(name, {})
-    return [a for a in _required(run, name) if a in grounded and not grounded[a]]
+    required = _required(run, name)
+    if not required and grounded and set(grounded) == set(_properties(run, name)):
+        return [] if any(grounded.values()) else [next(iter(grounded))]
+    return [a for a in required if a in grounded and not grounded[a]]
+
+
+def _properties(run: Run, name: str) -> list[str]:
+    parameters = run.catalog.schema(name).get("function", {}).get("parameters") or {}
+    return list(parameters.get("properties") or {})
 
 
 def fill_arguments(run: Run, messages: list[dict[str, Any]], plan: dict[str, Any]) -> list[dict[str, Any]]:

@@ -180,6 +180,18 @@ def test_a_likely_tool_without_its_id_asks_for_it(fake):
     assert nodes(turn)[0] == ("route", "likelihood", "ask")
 
 
+def test_a_likely_tool_of_one_of_several_ids_without_any_asks_for_one(fake):
+    model, use = fake
+    use(FakeModel({'"track_shipment"': ACT_PMI + 1}))
+    turn = run(scenario("thank you!!"), model).turns[0]  # track_shipment({}) would look up nothing
+    assert turn.calls == [] and turn.workflow_reply == "clarify"
+    assert nodes(turn)[0] == ("route", "likelihood", "ask")
+    given = run(scenario("where is parcel 1Z999AA10123456784"), model).turns[0]
+    assert [(c.name, c.arguments) for c in given.calls] == [
+        ("track_shipment", {"tracking_number": "1Z999AA10123456784"})
+    ]
+
+
 def test_nothing_likely_answers_in_plain_text(fake):
     model, use = fake
     use(FakeModel({'"cancel_order"': ACT_PMI / 2}))
