@@ -275,9 +275,9 @@ def _neutral_scores(run: Run, names: list[str], heads: list[str]) -> dict[str, f
     return values
 
 
-def _required(run: Run, name: str) -> list[str]:
-    parameters = run.catalog.schema(name).get("function", {}).get("parameters") or {}
-    return list(parameters.get("required") or [])
+def _parameters(run: Run, name: str) -> dict[str, Any]:
+    """The JSON schema of a tool's arguments (empty where it takes none)."""
+    return run.catalog.schema(name).get("function", {}).get("parameters") or {}
 
 
 def _missing(run: Run, name: str, allowed: dict[str, dict[str, list[str]]]) -> list[str]:
@@ -285,22 +285,17 @@ def _missing(run: Run, name: str, allowed: dict[str, dict[str, list[str]]]) -> l
     that requires none but takes only such arguments (one of several ids, as ``track_shipment``
     takes an order id or a tracking number) misses its first one while none has a value: called
     with nothing, it has nothing to look up."""
-    grounded = allowed.get(name, {})
-    required = _required(run, name)
-    if not required and grounded and set(grounded) == set(_properties(run, name)):
+    grounded, parameters = allowed.get(name, {}), _parameters(run, name)
+    required = list(parameters.get("required") or [])
+    if not required and grounded and set(grounded) == set(parameters.get("properties") or {}):
         return [] if any(grounded.values()) else [next(iter(grounded))]
     return [a for a in required if a in grounded and not grounded[a]]
-
-
-def _properties(run: Run, name: str) -> list[str]:
-    parameters = run.catalog.schema(name).get("function", {}).get("parameters") or {}
-    return list(parameters.get("properties") or {})
 
 
 def fill_arguments(run: Run, messages: list[dict[str, Any]], plan: dict[str, Any]) -> list[dict[str, Any]]:
     """The argument sets of the chosen tool: one call per value just given for its one copied argument."""
     tool, allowed, fresh = plan["tool"], plan["allowed"].get(plan["tool"], {}), set(plan["fresh"])
-    parameters = run.catalog.schema(tool).get("function", {}).get("parameters") or {}
+    parameters = _parameters(run, tool)
     properties, required = parameters.get("properties") or {}, set(parameters.get("required") or ())
     base: dict[str, Any] = {}
     spread: tuple[str, list[str]] | None = None
