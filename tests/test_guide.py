@@ -28,7 +28,7 @@ TOOLS = [
 STOP = ""  # a special token's text
 PIECES = [CALL_CLOSE, CALL_OPEN, '{"name": "', '", "arguments": {', '"}}', "}}", '": "', "get_order",
           "list_orders", "order_id", "customer_id", "status", "A-", "C-", "1234", "7068", "123456789",
-          "shipped", "}"]  # fmt: skip
+          "shipped", "}", ' "']  # fmt: skip
 VOCAB = [STOP, *PIECES, *string.printable]
 
 
@@ -184,3 +184,56 @@ def test_after_tool_results_a_likely_enough_call_is_made_and_repeats_no_tool():
     repeat = call_text("get_order", {"order_id": "A-1234"})
     assert generate([repeat], nudged, text=CALL_OPEN) == call_text("list_orders", {"customer_id": "C-7068"})
     assert generate([repeat], Guide(after, VOCAB, opening)) == repeat  # its own choice may repeat
+
+
+ADDRESS = [{"type": "function", "function": {"name": "update_address", "parameters": {
+    "required": ["customer_id", "street"], "properties": {
+    "customer_id": {"type": "string"}, "street": {"type": "string"}}}}}]  # fmt: skip
+
+
+def test_free_text_keeps_copying_what_the_customer_said():
+    made_up = call_text("update_address", {"customer_id": "C-7068", "street": "12 Oak Road"})
+    said = call_text("update_address", {"customer_id": "C-7068", "street": "170 Bridge Street"})
+    allowed = {"update_address": {"customer_id": ["C-7068"]}}
+    message = "I'm C-7068, my new address is 170 Bridge Street, Leeds"
+    assert generate([made_up, said], Guide(Grammar.from_tools(ADDRESS, allowed), VOCAB)) == made_up
+    copying = Guide(Grammar.from_tools(ADDRESS, allowed, sources=[message]), VOCAB)
+    assert generate([made_up, said], copying) == said
+    # a value whose first characters the dialogue does not hold is the model's own
+    other = call_text("update_address", {"customer_id": "C-7068", "street": "Elm Road"})
+    copying = Guide(Grammar.from_tools(ADDRESS, allowed, sources=[message]), VOCAB)
+    assert generate([other, said], copying) == other
+    # where no top token copies on, the model's word stands: a token that ends the value is no copy
+    begun = said[: said.index("170")] + "170"
+    logits = torch.full((len(VOCAB),), -100.0)
+    logits[VOCAB.index("M")], logits[VOCAB.index(' "')] = 10.0, 9.0
+    copying = Guide(Grammar.from_tools(ADDRESS, allowed, sources=[message]), VOCAB, written=begun)
+    assert VOCAB[copying.pick(logits)] == "M"
+
+
+def test_a_free_text_value_caught_in_a_loop_is_closed():
+    loop = call_text("update_address", {"customer_id": "C-7068", "street": "1234567890" * 8})
+    allowed = {"update_address": {"customer_id": ["C-7068"]}}
+    text = generate([loop], Guide(Grammar.from_tools(ADDRESS, allowed), VOCAB), steps=200)
+    (name, raw), = parse(text).calls
+    street = json.loads(raw)["street"]
+    assert name == "update_address" and "1234567890" * 2 in street and len(street) <= 40
+
+
+@given(st.text(alphabet="0123456789 abcdef-", max_size=40), st.text(min_size=1, max_size=16))
+def test_only_a_run_written_three_times_over_is_a_loop(text, run):
+    from lab.models.guide import _looping
+
+    assert _looping(text + run * max(3, -(-12 // len(run))))
+    assert not _looping("".join(dict.fromkeys(text)))  # no character twice: nothing repeats
+    assert not _looping("170 Bridge Street") and not _looping("+16415606738")
+
+
+def test_a_guide_goes_on_from_a_call_the_caller_began():
+    said = call_text("update_address", {"customer_id": "C-7068", "street": "170 Bridge Street"})
+    made_up = call_text("update_address", {"customer_id": "C-7068", "street": "12 Oak Road"})
+    begun = said[: said.index("170")]
+    grammar = Grammar.from_tools(ADDRESS, {}, sources=["my new address is 170 Bridge Street, Leeds"])
+    assert generate([made_up, said], Guide(grammar, VOCAB, written=begun), text=begun) == said
+    unread = Guide(grammar, VOCAB, written=f'{CALL_OPEN}{{"name": "no_such_tool", "arguments": {{"')
+    assert unread.json is None  # not a call the grammar reads: unguided from there

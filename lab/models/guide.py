@@ -18,6 +18,13 @@ The model's own choice is kept whenever it is valid, and so is its tokenization.
 with a further call when the model gives it at least ``CALL_AFTER_RESULT``, and that call may not name
 the tool whose result it follows.
 
+Free text (a string argument with no allowed values, such as a street) is copied where it can be:
+once the value's first characters (the model's own choice) are what the customer or a tool said
+(``sources``) from a word's start on, and while they stay so, a token that would leave those words
+(other than the string's end) gives way to the likeliest of the top tokens that copies on; the model's
+choice stands when none does. A value caught in a loop (the same
+short run of characters written over and over) is closed.
+
 Measured on dev with the tuned model (``workflow``): call_accuracy 0.422 -> 0.526, clarification
 0.083 -> 0.75; without the tool-name rule 0.456; with dates as named and the first-call rule 0.618;
 with the call after results 0.645 (on test it changed no call's verdict to right: README, Results).
@@ -55,6 +62,7 @@ class Grammar:
     first_tools: frozenset[str] = frozenset()
     filled: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # required, with allowed values
     after: frozenset[str] = frozenset()  # the tools whose results the reply follows
+    sources: tuple[str, ...] = ()  # what the customer and the tools said, lower-cased (free text copies it)
 
     def callable(self, first: bool = True, nudged: bool = False) -> tuple[str, ...]:
         """The tools a call may name. Once the dialogue holds any allowed value (``grounded``), only
@@ -79,6 +87,7 @@ class Grammar:
         allowed: Mapping[str, Mapping[str, Sequence[str]]],
         fresh: Sequence[str] = (),
         after: Sequence[str] = (),
+        sources: Sequence[str] = (),
     ):
         """The grammar of OpenAI tool schemas; ``allowed[tool][argument]`` narrows an argument's values.
 
@@ -86,7 +95,8 @@ class Grammar:
         ``fresh``: allowed values the customer's latest message brought in; the first call of the reply
         names a tool that ``allowed`` lets take one of them. A required argument that ``allowed`` gives
         values must be written before the arguments close. ``after``: the tools whose results the reply
-        follows (then it may be nudged into a further call: ``Guide``).
+        follows (then it may be nudged into a further call: ``Guide``). ``sources``: the texts of the
+        customer's messages and the tool results, which free-text values copy from (``Guide``).
         """
         grammar: dict[str, dict[str, Values]] = {}
         required: dict[str, tuple[str, ...]] = {}
@@ -105,7 +115,8 @@ class Grammar:
             if any(set(values) & set(fresh) for values in arguments.values())
         }  # fmt: skip
         filled = {name: tuple(a for a in required[name] if allowed.get(name, {}).get(a)) for name in grammar}
-        return cls(grammar, required, grounded, frozenset(first), filled, frozenset(after))
+        texts = tuple(text.lower() for text in sources if text)
+        return cls(grammar, required, grounded, frozenset(first), filled, frozenset(after), texts)
 
 
 def _enum(schema: Mapping[str, Any]) -> Values:
@@ -137,17 +148,25 @@ class Guide:
     ``opening``: the token ids of ``<tool_call>`` as the model writes it. With them, a reply that
     follows tool results (``Grammar.after``) starts with a call whenever the model gives the first of
     them at least ``CALL_AFTER_RESULT``: the model is nudged into the call, which then may not name a
-    tool whose result it follows (a nudged repeat is a lookup done twice).
+    tool whose result it follows (a nudged repeat is a lookup done twice). ``written``: the start of
+    the reply that the caller wrote into the prompt (say, a call up to an argument's opening quote);
+    the guide reads it first and goes on from there (unguided, when it is no call the grammar reads).
     """
 
-    def __init__(self, grammar: Grammar, texts: Sequence[str], opening: Sequence[int] = ()):
+    def __init__(
+        self, grammar: Grammar, texts: Sequence[str], opening: Sequence[int] = (), written: str = ""
+    ):
         self.grammar, self.texts, self.opening = grammar, texts, list(opening)
         self.tail = ""  # the last characters outside a call, to spot ``<tool_call>``
         self.json: _Json | None = None
         self.calls = 0  # calls finished so far
         self.plan: list[int] = []  # tokens to write next, whatever the logits
         self.nudged = False
-        self.started = False
+        self.started = bool(written)  # a reply begun by the caller is not nudged
+        try:
+            self._feed(written)
+        except AssertionError:  # not a call this grammar reads: the reply goes on unguided
+            self.json, self.tail = None, ""
 
     def pick(self, logits: torch.Tensor) -> int:
         """The most likely token that keeps the reply valid, and advance past it."""
@@ -162,14 +181,55 @@ class Guide:
             token = int(logits.argmax())
             self._feed(self.texts[token])
             return token
-        top = torch.topk(logits, min(TOP_K, len(logits))).indices
-        for candidates in (top, torch.argsort(logits, descending=True)):
-            for token in candidates.tolist():
-                state = copy.deepcopy(self.json)
-                if self._scan(state, self.texts[token]) is not None:
-                    self._feed(self.texts[token])
-                    return token
-        raise AssertionError("the stop token is always allowed")
+        top = torch.topk(logits, min(TOP_K, len(logits))).indices.tolist()
+        token = self._first(top, self._valid)
+        free = self._free_text()
+        if free is not None and _looping(free):
+            token = self._first(torch.argsort(logits, descending=True).tolist(), self._closes)
+        elif free and token is not None and self._copying(free) and not self._copies(free, token, True):
+            token = self._first(top, lambda t: self._copies(free, t) and self._valid(t)) or token
+        if token is None:
+            token = self._first(torch.argsort(logits, descending=True).tolist(), self._valid)
+        if token is None:
+            raise AssertionError("the stop token is always allowed")
+        self._feed(self.texts[token])
+        return token
+
+    @staticmethod
+    def _first(tokens: Sequence[int], test) -> int | None:
+        return next((token for token in tokens if test(token)), None)
+
+    def _valid(self, token: int) -> bool:
+        """Whether ``token`` keeps the call being read valid."""
+        return self._scan(copy.deepcopy(self.json), self.texts[token]) is not None
+
+    def _closes(self, token: int) -> bool:
+        return self.texts[token].startswith('"') and self._valid(token)
+
+    def _free_text(self) -> str | None:
+        """The free-text argument value being written, lower-cased (None when the call is elsewhere)."""
+        s = self.json
+        if s is None or s.mode != "string" or s.is_key or s.options is not None or s.escape:
+            return None
+        return s.text.lower() if len(s.stack) >= 2 and s.keys[0] == "arguments" else None
+
+    def _copying(self, text: str) -> bool:
+        """Whether ``text`` is so far a piece of what the customer or a tool said, from a word's start."""
+        for source in self.grammar.sources:
+            at = source.find(text)
+            while at >= 0:
+                if at == 0 or not source[at - 1].isalnum():
+                    return True
+                at = source.find(text, at + 1)
+        return False
+
+    def _copies(self, text: str, token: int, closing: bool = False) -> bool:
+        """Whether ``token`` extends ``text`` with more of what the dialogue holds and goes on (or,
+        when ``closing``, ends the value: a token with a quote in it)."""
+        piece = self.texts[token]
+        if '"' in piece:
+            return closing and self._copying(text + piece.split('"')[0].lower())
+        return bool(piece) and "\\" not in piece and self._copying(text + piece.lower())
 
     def _nudged(self, logits: torch.Tensor) -> bool:
         """Whether a reply after tool results starts with a call that the model ranks below stopping."""
@@ -313,6 +373,16 @@ class Guide:
         if self._in_arguments(s):
             return self.grammar.tools.get(s.name or "", {}).get(s.keys[-1] or "")
         return None
+
+
+def _looping(text: str, longest: int = 16, least: int = 12) -> bool:
+    """Whether ``text`` ends in one run of at most ``longest`` characters written three times over
+    (and at least ``least`` characters in all): a degenerate loop, not a value."""
+    for period in range(1, longest + 1):
+        span = max(3 * period, least)
+        if len(text) >= span and text[-span:-period] == text[-span + period :]:
+            return True
+    return False
 
 
 def token_texts(tokenizer: Any) -> list[str]:

@@ -269,9 +269,12 @@ def continue_reply(
     tools: Sequence[Mapping[str, Any]],
     forced: str,
     max_new: int,
+    guided: bool = False,
 ) -> tuple[str, int, int]:
     """A local model's greedy continuation of an assistant reply that starts with ``forced`` (served in
-    the engine's batches, with its cached prefix): the new text, prompt tokens and new tokens."""
+    the engine's batches, with its cached prefix): the new text, prompt tokens and new tokens.
+    ``guided``: a call that ``forced`` begins goes on under ``lab.models.guide`` (the catalog's
+    tools and arguments; free text copies what the customer and the tools said)."""
     if model in _served:
         return _served[model][1](messages, tools, forced, max_new), 0, 0
     from lab.models import toolformat
@@ -279,5 +282,10 @@ def continue_reply(
 
     engine = get_engine(model.partition("/")[2])
     prefix, suffix = toolformat.render_prompt(list(messages), list(tools))
-    completion = engine.complete(Request(prefix, suffix + forced, max_new))
+    grammar = None
+    if guided:
+        from lab.models.guide import Grammar
+
+        grammar = Grammar.from_tools(list(tools), {}, sources=toolformat.said_texts(list(messages)))
+    completion = engine.complete(Request(prefix, suffix + forced, max_new, grammar, forced))
     return completion.text, completion.prompt_tokens, completion.completion_tokens

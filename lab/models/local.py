@@ -57,6 +57,7 @@ class Request:
     suffix: str
     max_new: int
     grammar: Grammar | None = None
+    written: str = ""  # the reply's start, already at the end of ``suffix`` (the guide reads it first)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class Engine:
     def _guide(self, request: Request) -> Guide | None:
         if request.grammar is None:
             return None
-        return Guide(request.grammar, self.texts(), self._opening)
+        return Guide(request.grammar, self.texts(), self._opening, request.written)
 
     def ids(self, text: str) -> list[int]:
         """Token ids of ``text``, with no special tokens added."""
@@ -199,7 +200,9 @@ def _request(messages: list, options: dict, metadata: dict | None = None) -> Req
     prefix, suffix = toolformat.render_prompt(messages, tools, form)
     budget = options.get("max_tokens") or options.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
     allowed, fresh, after = metadata.get("allowed"), metadata.get("fresh") or (), metadata.get("after") or ()
-    grammar = Grammar.from_tools(tools, allowed, fresh, after) if allowed is not None and tools else None
+    if allowed is None or not tools:
+        return Request(prefix, suffix, int(budget))
+    grammar = Grammar.from_tools(tools, allowed, fresh, after, toolformat.said_texts(messages))
     return Request(prefix, suffix, int(budget), grammar)
 
 

@@ -293,6 +293,11 @@ def _text(content: Any) -> str:
     return str(content)
 
 
+def said_texts(messages: Sequence[Any]) -> list[str]:
+    """The texts of the customer's messages and of the tool results, in order."""
+    return [_text(_get(m, "content")) for m in messages if _get(m, "role") in ("user", "tool")]
+
+
 def _call_pairs(message: Any) -> list[tuple[str, Any]]:
     """``(name, arguments)`` of an assistant message's OpenAI ``tool_calls``."""
     pairs = []
