@@ -25,7 +25,8 @@ A model with likelihoods (``local/...``) decides by scoring, never by free gener
   dialogue cannot fill when that tool lacks one; else it answers;
 - copied and date arguments take the allowed values (the latest message's first, one call per value
   it brings for the same argument), enum arguments the likeliest value, other required arguments a
-  short greedy continuation of the call written so far; optional arguments only a value just given;
+  short greedy continuation of the call written so far (guided: free text copies what the customer
+  said, ``lab.models.guide``); optional arguments only a value just given;
 - a turn ends after its calls' results (no second decision round on results).
 
 Any other model (hosted, scripted) makes the same decisions by generation: ``route`` asks it for its
@@ -285,10 +286,10 @@ def _missing(run: Run, name: str, allowed: dict[str, dict[str, list[str]]]) -> l
     that requires none but takes only such arguments (one of several ids, as ``track_shipment``
     takes an order id or a tracking number) misses its first one while none has a value: called
     with nothing, it has nothing to look up."""
-    grounded, parameters = allowed.get(name, {}), _parameters(run, name)
-    required = list(parameters.get("required") or [])
-    if not required and grounded and set(grounded) == set(parameters.get("properties") or {}):
-        return [] if any(grounded.values()) else [next(iter(grounded))]
+    grounded, key = allowed.get(name, {}), run.catalog.lookup_key(name)
+    if key:
+        return [] if any(grounded.get(a) for a in run.catalog.copied(name)) else [key]
+    required = list(_parameters(run, name).get("required") or [])
     return [a for a in required if a in grounded and not grounded[a]]
 
 
@@ -344,7 +345,8 @@ def _generate(run: Run, messages: list, tool: str, arguments: dict, argument: st
     """A short greedy continuation of the call for a free argument; None when nothing usable came."""
     quoted = schema.get("type") == "string"
     head = _call_text(tool, arguments, argument) + ('"' if quoted else "")
-    text, _, _ = continue_reply(run.model, [*run.system(), *messages], run.tools, head, FREE_TOKENS)
+    dialogue = [*run.system(), *messages]
+    text, _, _ = continue_reply(run.model, dialogue, run.tools, head, FREE_TOKENS, guided=True)
     if quoted:
         value = text.split('"')[0].strip()
         return value or None

@@ -308,9 +308,9 @@ def _pending(call: RawToolCall) -> Pending:
 
 
 def _checked(catalog: Catalog, pending: Pending) -> Pending:
-    """The call with its schema problem, if any; problems found here block it."""
+    """The call with its problem (``ToolCatalog.problem``), if any; problems found here block it."""
     if pending.problem is None:
-        _, problem = catalog.validate(pending.call.name, pending.arguments)
+        problem = catalog.problem(pending.call.name, pending.arguments)
         pending = Pending(pending.call, pending.arguments, problem)
     return Pending(pending.call, pending.arguments, pending.problem, blocked=pending.problem is not None)
 

@@ -390,7 +390,7 @@ def block_kind(catalog: Catalog, call: MadeCall) -> BlockKind:
         return "malformed"
     if not catalog.has(call.name):
         return "hallucinated"
-    return "valid" if catalog.validate(call.name, call.arguments)[1] is None else "invalid"
+    return "valid" if catalog.problem(call.name, call.arguments) is None else "invalid"
 
 
 def score_turn(

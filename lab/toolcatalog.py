@@ -117,6 +117,28 @@ class ToolCatalog(ABC):
         """String arguments marked (or shaped as) copied: values to copy, never to make up."""
         return self._strings(name, lambda prop: string_kind(prop) == COPIED)
 
+    def lookup_key(self, name: str) -> str | None:
+        """The first argument of a tool that requires none and takes only copied ones (a lookup by
+        one of several keys, as an order is tracked by its id or by a tracking number). None for any
+        other tool."""
+        parameters = self._schemas[name]["function"].get("parameters", {})
+        properties = list(parameters.get("properties") or {})
+        if parameters.get("required") or not properties or self.copied(name) != properties:
+            return None
+        return properties[0]
+
+    def problem(self, name: str, arguments: Any) -> dict[str, Any] | None:
+        """What a workflow check holds against a call: ``validate``'s error, or for a lookup by one
+        of several keys given none of them (``lookup_key``), a ``missing_argument`` naming the first:
+        it has nothing to look up. ``validate`` and the scorer do not judge the latter."""
+        from lab.catalog import tool_error  # lab.catalog builds on this module
+
+        _, error = self.validate(name, arguments)
+        key = self.lookup_key(name) if error is None else None
+        if key and not any((arguments or {}).get(a) for a in self.copied(name)):
+            return tool_error("missing_argument", f"give one of: {', '.join(self.copied(name))}", key)
+        return error
+
     def dated(self, name: str) -> list[str]:
         """String arguments with ``format: date``: dates the customer names, never ones to pick."""
         return self._strings(name, lambda prop: prop.get("format") == "date")

@@ -137,6 +137,20 @@ def test_workflow_asks_for_a_missing_required_argument_instead_of_calling(queue)
     assert trace.final_state_hash == CATALOG.new_db(SINGLE.db).state_hash()
 
 
+def test_workflow_asks_for_a_lookup_key_when_a_call_gives_none(queue):
+    # track_shipment requires nothing but takes only ids (an order id or a tracking number)
+    model, enqueue = queue
+    enqueue(Answer(calls=[("track_shipment", "{}")]))
+    turn = run(SINGLE, model, "workflow").turns[0]
+    assert "order number" in turn.reply and turn.workflow_reply == "clarify"
+    assert [(c.name, c.blocked, c.error) for c in turn.calls] == [("track_shipment", True, "missing_argument")]
+    assert CATALOG.lookup_key("track_shipment") == "order_id" and CATALOG.lookup_key("get_order") is None
+    assert CATALOG.problem("track_shipment", {"tracking_number": "1Z999"}) is None
+    enqueue(Answer(calls=[("track_shipment", "{}")]), Answer(content="Sorry."))
+    unchecked = run(SINGLE, model, "zero_shot").turns[0]  # prompting runs it: the tool itself says no
+    assert [(c.blocked, c.error) for c in unchecked.calls] == [(False, "missing_argument")]
+
+
 def test_workflow_gives_up_after_its_retries(queue):
     model, enqueue = queue
     enqueue(*[Answer(calls=[("lookup_everything", "{}")])] * 2)
