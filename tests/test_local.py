@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import litellm
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -123,6 +125,49 @@ def test_batched_prefix_logits_match_a_plain_forward(engine):
         tokens = expected.argmax(dim=-1)
         sequences = [seq + [token] for seq, token in zip(sequences, tokens.tolist(), strict=True)]
         logits = decode.step(model, state, tokens)
+
+
+def test_rows_of_very_different_lengths_prefill_in_groups_with_the_same_logits(engine):
+    model = engine.model
+    users = [USERS[0], " ".join(USERS * 6), USERS[1], " ".join(USERS * 2)]
+    sequences = [p + s for p, s in (_prompt(engine, u) for u in users)]
+    prefix_ids = _prompt(engine, users[0])[0]
+    suffixes = [seq[len(prefix_ids) :] for seq in sequences]
+    assert len(decode.buckets([len(s) for s in suffixes])) >= 2
+    logits, state = decode.prefill(model, decode.encode_prefix(model, prefix_ids), suffixes, engine.pad_id)
+    for _ in range(4):
+        expected = torch.stack([_plain_logits(model, seq) for seq in sequences])
+        torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+        tokens = expected.argmax(dim=-1)
+        sequences = [seq + [token] for seq, token in zip(sequences, tokens.tolist(), strict=True)]
+        logits = decode.step(model, state, tokens)
+
+
+def test_a_bfloat16_prefill_keeps_a_float32_cache_and_the_same_greedy_tokens(engine):
+    model = engine.model
+    users = [USERS[0], " ".join(USERS * 6), USERS[2]]
+    prefix_ids = _prompt(engine, users[0])[0]
+    suffixes = [_prompt(engine, u)[1] for u in users]
+    prefix = decode.encode_prefix(model, prefix_ids)
+    exact, _ = decode.prefill(model, prefix, suffixes, engine.pad_id)
+    low, state = decode.prefill(model, prefix, suffixes, engine.pad_id, low_precision=True)
+    assert all(layer.keys.dtype == torch.float32 for layer in state.cache.layers)
+    assert torch.equal(low.argmax(-1), exact.argmax(-1))
+    torch.testing.assert_close(low, exact, atol=0.25, rtol=0.05)
+    budgets, stops = [5, 5, 5], engine.stop_ids
+    plain = decode.generate_batch(model, prefix, suffixes, budgets, stops, engine.pad_id)
+    assert decode.generate_batch(model, prefix, suffixes, budgets, stops, engine.pad_id, (), True) == plain
+
+
+@given(st.lists(st.integers(1, 2000), min_size=1, max_size=40))
+def test_prefill_groups_hold_every_row_once_in_length_order(lengths):
+    groups = decode.buckets(lengths)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    flat = [lengths[i] for g in groups for i in g]
+    assert flat == sorted(lengths)
+    for g in groups:  # padding to a group's longest row stays within the bound
+        own = sum(lengths[i] for i in g)
+        assert len(g) * max(lengths[i] for i in g) <= decode._BUCKET_WASTE * own + decode._BUCKET_SLACK
 
 
 def test_batched_greedy_equals_plain_generate_with_stops_and_budgets(engine):

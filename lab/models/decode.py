@@ -8,11 +8,14 @@ ids that continue the prefix without gaps. Then one greedy step per token for th
 leaving the batch as they finish.
 
 Float32 results match the plain path up to reduction order (a near-tie between two tokens can flip).
-This module does not tokenize text, queue requests or parse replies.
+Where the CPU computes bfloat16 natively, the engine runs the prompts (not the decoding steps) under
+bfloat16 autocast (``bf16_prefill``); then a near-tie can flip more often. This module does not
+tokenize text, queue requests or parse replies.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -22,6 +25,18 @@ import torch
 from transformers.cache_utils import Cache, DynamicLayer
 
 from lab.models.guide import Guide
+
+
+def bf16_prefill(device: torch.device) -> bool:
+    """Whether prompts are best run under bfloat16 autocast on ``device``: a CPU with native bfloat16
+    (AVX512-BF16 or AMX), unless ``$LAB_LOCAL_FP32`` is set. Elsewhere, and for every likelihood the
+    lab scores (``lab.models.likelihood``), float32."""
+    if device.type != "cpu" or os.environ.get("LAB_LOCAL_FP32"):
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 @dataclass
@@ -83,6 +98,16 @@ class PreallocatedLayer(DynamicLayer):
         self._length, self.device, self.is_initialized = length, keys.device, True
         self._refresh()
 
+    @classmethod
+    def over(cls, keys: torch.Tensor, values: torch.Tensor, length: int) -> PreallocatedLayer:
+        """A layer over ready buffers whose first ``length`` positions hold the cache (no copy)."""
+        layer = cls.__new__(cls)
+        DynamicLayer.__init__(layer)
+        layer._k, layer._v, layer._length = keys, values, length
+        layer.device, layer.is_initialized = keys.device, True
+        layer._refresh()
+        return layer
+
     def _refresh(self) -> None:
         self.keys, self.values = self._k[:, :, : self._length], self._v[:, :, : self._length]
 
@@ -128,13 +153,82 @@ class BatchState:
     rows: torch.Tensor
 
 
+# A prefill bucket may take a longer row while padding all its rows to that row costs at most this
+# much more than their own tokens (plus ``_BUCKET_SLACK`` tokens): rows of very different lengths
+# run as separate forward passes instead of all padded to the longest.
+_BUCKET_WASTE = 1.25
+_BUCKET_SLACK = 64
+
+
+def buckets(lengths: Sequence[int]) -> list[list[int]]:
+    """Row indices grouped for prefill: ascending by length, a new group where padding to the next
+    row would cost more than ``_BUCKET_WASTE`` times the group's own tokens."""
+    groups: list[list[int]] = []
+    total = 0
+    for index in sorted(range(len(lengths)), key=lengths.__getitem__):
+        n = lengths[index]
+        if groups and n * (len(groups[-1]) + 1) <= _BUCKET_WASTE * (total + n) + _BUCKET_SLACK:
+            groups[-1].append(index)
+            total += n
+        else:
+            groups.append([index])
+            total = n
+    return groups
+
+
 @torch.inference_mode()
-def prefill(model, prefix: Prefix, suffixes: Sequence[Sequence[int]], pad_id: int, room: int = 64):
+def prefill(
+    model,
+    prefix: Prefix,
+    suffixes: Sequence[Sequence[int]],
+    pad_id: int,
+    room: int = 64,
+    low_precision: bool = False,
+):
     """Run every suffix after the shared prefix; the last-position logits and the state to continue from.
 
     Layout of row ``i`` (``P`` prefix tokens, ``L`` the longest suffix): ``prefix | pad… | suffix_i``.
-    ``room`` is how many tokens the cache holds beyond the prompt before it has to grow.
+    Rows of similar length run together (``buckets``), each group padded only to its own longest
+    row; their keys and values are then laid out in that one layout (the padding zeroed and masked)
+    for the decoding steps. ``room`` is how many tokens the cache holds beyond the prompt before it
+    has to grow. ``low_precision``: the suffixes run under bfloat16 autocast (``bf16_prefill``); the
+    cache keeps float32, and the decoding steps run in float32.
     """
+    device, batch = model.device, len(suffixes)
+    width, start = max(len(s) for s in suffixes), len(prefix.ids)
+    lengths = torch.tensor([start + len(s) for s in suffixes], device=device)
+    groups = buckets([len(s) for s in suffixes])
+    mask = torch.zeros((batch, start + width), dtype=torch.long, device=device)
+    mask[:, :start] = 1
+    for row, suffix in enumerate(suffixes):
+        mask[row, start + width - len(suffix) :] = 1
+    if len(groups) == 1:
+        logits, cache = _prefill_rows(model, prefix, suffixes, pad_id, width + room, low_precision)
+        return logits, BatchState(cache, mask, lengths, torch.arange(batch, device=device))
+    keys = [k.new_zeros((batch, k.shape[1], start + width + room, k.shape[3])) for k, _ in prefix.kv]
+    values = [v.new_zeros((batch, v.shape[1], start + width + room, v.shape[3])) for _, v in prefix.kv]
+    for (k, v), k_all, v_all in zip(prefix.kv, keys, values, strict=True):
+        k_all[:, :, :start], v_all[:, :, :start] = k, v
+    logits = None
+    for group in groups:
+        rows_in = [suffixes[i] for i in group]
+        group_logits, cache = _prefill_rows(model, prefix, rows_in, pad_id, 0, low_precision)
+        wide, rows = cache.layers[0].get_seq_length() - start, torch.tensor(group, device=device)
+        for layer, k, v in zip(cache.layers, keys, values, strict=True):
+            k[rows, :, start + width - wide : start + width] = layer.keys[:, :, start:]
+            v[rows, :, start + width - wide : start + width] = layer.values[:, :, start:]
+        if logits is None:
+            logits = group_logits.new_empty((batch, group_logits.shape[-1]))
+        logits[rows] = group_logits
+    layers = [PreallocatedLayer.over(k, v, start + width) for k, v in zip(keys, values, strict=True)]
+    return logits, BatchState(Cache(layers=layers), mask, lengths, torch.arange(batch, device=device))
+
+
+def _prefill_rows(
+    model, prefix: Prefix, suffixes: Sequence[Sequence[int]], pad_id: int, room: int, low_precision: bool
+):
+    """One forward pass of suffixes right-aligned after the prefix: last-position logits and the cache
+    (with room for ``room`` more tokens beyond the prompt)."""
     device, batch = model.device, len(suffixes)
     width, start = max(len(s) for s in suffixes), len(prefix.ids)
     ids = torch.full((batch, width), pad_id, dtype=torch.long, device=device)
@@ -152,10 +246,9 @@ def prefill(model, prefix: Prefix, suffixes: Sequence[Sequence[int]], pad_id: in
             for k, v in prefix.kv
         ]
     )
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, logits_to_keep=1)
-    lengths = torch.tensor([start + len(s) for s in suffixes], device=device)
-    rows = torch.arange(batch, device=device)
-    return out.logits[:, -1].float(), BatchState(out.cache, mask, lengths, rows)
+    with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=low_precision):
+        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, logits_to_keep=1)
+    return out.logits[:, -1].float(), out.cache
 
 
 @torch.inference_mode()
@@ -187,6 +280,7 @@ def generate_batch(
     stop_ids: set[int],
     pad_id: int,
     guides: Sequence[Guide | None] = (),
+    low_precision: bool = False,
 ) -> list[list[int]]:
     """Greedy continuations of ``prefix + suffix`` for every suffix, without the stop token.
 
@@ -194,9 +288,10 @@ def generate_batch(
         max_new: the most new tokens per row (a stop token ends a row earlier).
         stop_ids: token ids that end a row.
         guides: per row, a ``Guide`` that picks its tokens instead of the plain argmax, or None.
+        low_precision: prefill under bfloat16 autocast (``prefill``).
     """
     outputs: list[list[int]] = [[] for _ in suffixes]
-    logits, state = prefill(model, prefix, suffixes, pad_id, room=max(max_new))
+    logits, state = prefill(model, prefix, suffixes, pad_id, max(max_new), low_precision)
     while True:
         tokens, rows = logits.argmax(dim=-1), state.rows.tolist()
         for i, row in enumerate(rows):

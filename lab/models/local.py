@@ -84,6 +84,7 @@ class Engine:
         self._model_lock = threading.Lock()
         self._texts: list[str] | None = None
         self._opening = self.ids(toolformat.CALL_OPEN)  # how the model writes a call's start
+        self.low_precision = decode.bf16_prefill(self.model.device)
 
     def texts(self) -> list[str]:
         """Every token's text, read once (for constrained calls)."""
@@ -136,8 +137,9 @@ class Engine:
             with self._model_lock:
                 prefix = self.prefixes.get(text, self.model, lambda text=text: self.ids(text))
                 outputs = decode.generate_batch(
-                    self.model, prefix, suffixes, budgets, self.stop_ids, self.pad_id, guides
-                )
+                    self.model, prefix, suffixes, budgets, self.stop_ids, self.pad_id, guides,
+                    self.low_precision,
+                )  # fmt: skip
             for i, suffix, new, budget in zip(indices, suffixes, outputs, budgets, strict=True):
                 results[i] = self._completion(len(prefix.ids) + len(suffix), new, budget)
         return results  # type: ignore[return-value]
