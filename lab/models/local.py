@@ -19,7 +19,8 @@
 * Concurrent requests are batched (``lab.models.batcher``): the shared prompt prefix is encoded once
   and cached (``lab.models.decode``). ``batching=False`` serves a request on its own with plain
   ``generate`` instead (the benchmark's baseline). ``$LAB_LOCAL_MAX_BATCH`` (32) and
-  ``$LAB_LOCAL_WINDOW_MS`` (30) tune the batcher.
+  ``$LAB_LOCAL_WINDOW_MS`` (30) tune the batcher. On a CPU with native bfloat16 the batched prompts
+  run under bfloat16 autocast (``lab.models.decode.bf16_prefill``; ``$LAB_LOCAL_FP32=1``: float32).
 
 It does not retry, time out a running batch, or stream.
 """
