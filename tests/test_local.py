@@ -119,7 +119,12 @@ def test_batched_prefix_logits_match_a_plain_forward(engine):
         engine.pad_id,
         room=2,
     )  # little room: the cache must grow while decoding
-    for _ in range(6):
+    _steps_match_a_plain_forward(model, logits, state, sequences, 6)
+
+
+def _steps_match_a_plain_forward(model, logits, state, sequences: list[list[int]], steps: int) -> None:
+    """Decode ``steps`` greedy tokens from ``state``, each step's logits checked against a plain pass."""
+    for _ in range(steps):
         expected = torch.stack([_plain_logits(model, seq) for seq in sequences])
         torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
         tokens = expected.argmax(dim=-1)
@@ -135,12 +140,7 @@ def test_rows_of_very_different_lengths_prefill_in_groups_with_the_same_logits(e
     suffixes = [seq[len(prefix_ids) :] for seq in sequences]
     assert len(decode.buckets([len(s) for s in suffixes])) >= 2
     logits, state = decode.prefill(model, decode.encode_prefix(model, prefix_ids), suffixes, engine.pad_id)
-    for _ in range(4):
-        expected = torch.stack([_plain_logits(model, seq) for seq in sequences])
-        torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
-        tokens = expected.argmax(dim=-1)
-        sequences = [seq + [token] for seq, token in zip(sequences, tokens.tolist(), strict=True)]
-        logits = decode.step(model, state, tokens)
+    _steps_match_a_plain_forward(model, logits, state, sequences, 4)
 
 
 def test_a_bfloat16_prefill_keeps_a_float32_cache_and_the_same_greedy_tokens(engine):
