@@ -135,8 +135,9 @@ class ToolCatalog(ABC):
 
         _, error = self.validate(name, arguments)
         key = self.lookup_key(name) if error is None else None
-        if key and not any((arguments or {}).get(a) for a in self.copied(name)):
-            return tool_error("missing_argument", f"give one of: {', '.join(self.copied(name))}", key)
+        keys = self.copied(name) if key else []
+        if key and not any(arguments.get(a) for a in keys):
+            return tool_error("missing_argument", f"give one of: {', '.join(keys)}", key)
         return error
 
     def dated(self, name: str) -> list[str]:

@@ -198,10 +198,7 @@ def prefill(
     width, start = max(len(s) for s in suffixes), len(prefix.ids)
     lengths = torch.tensor([start + len(s) for s in suffixes], device=device)
     groups = buckets([len(s) for s in suffixes])
-    mask = torch.zeros((batch, start + width), dtype=torch.long, device=device)
-    mask[:, :start] = 1
-    for row, suffix in enumerate(suffixes):
-        mask[row, start + width - len(suffix) :] = 1
+    mask = _layout_mask(start, suffixes, device)
     if len(groups) == 1:
         logits, cache = _prefill_rows(model, prefix, suffixes, pad_id, width + room, low_precision)
         return logits, BatchState(cache, mask, lengths, torch.arange(batch, device=device))
@@ -224,6 +221,17 @@ def prefill(
     return logits, BatchState(Cache(layers=layers), mask, lengths, torch.arange(batch, device=device))
 
 
+def _layout_mask(start: int, suffixes: Sequence[Sequence[int]], device) -> torch.Tensor:
+    """The attention mask of ``prefix | pad… | suffix_i`` rows: the prefix's ``start`` columns and
+    each row's own suffix, right-aligned to the longest."""
+    width = max(len(s) for s in suffixes)
+    mask = torch.zeros((len(suffixes), start + width), dtype=torch.long, device=device)
+    mask[:, :start] = 1
+    for row, suffix in enumerate(suffixes):
+        mask[row, start + width - len(suffix) :] = 1
+    return mask
+
+
 def _prefill_rows(
     model, prefix: Prefix, suffixes: Sequence[Sequence[int]], pad_id: int, room: int, low_precision: bool
 ):
@@ -232,13 +240,11 @@ def _prefill_rows(
     device, batch = model.device, len(suffixes)
     width, start = max(len(s) for s in suffixes), len(prefix.ids)
     ids = torch.full((batch, width), pad_id, dtype=torch.long, device=device)
-    mask = torch.zeros((batch, start + width), dtype=torch.long, device=device)
-    mask[:, :start] = 1
+    mask = _layout_mask(start, suffixes, device)
     positions = torch.full((batch, width), start, dtype=torch.long, device=device)
     for row, suffix in enumerate(suffixes):
         n = len(suffix)
         ids[row, width - n :] = torch.tensor(list(suffix), dtype=torch.long, device=device)
-        mask[row, start + width - n :] = 1
         positions[row, width - n :] = torch.arange(start, start + n, device=device)
     cache = Cache(
         layers=[
