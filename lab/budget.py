@@ -5,9 +5,9 @@ prefix; attention to the prefix grows with them too) plus a fixed part (the pref
 pass, the optimizer). ``StepModel.fit`` fits ``seconds = per_step + per_token * tokens`` to a few
 timed steps (least squares, scipy); ``plan_seconds`` predicts a plan's training time from its
 batches; ``fit_rows`` finds the most rows whose predicted time fits; ``BudgetFit`` puts these
-together for an export's rows. ``Deadline`` tells a training loop when the budget is spent, on an
-injectable clock. Nothing here runs a model or reads files (lab/tune.py times the steps, through
-``lab.lora.time_steps``, and trains).
+together for an export's rows. ``Deadline`` tells a training loop when the budget is spent, and
+how much of it, on an injectable clock. Nothing here runs a model or reads files (lab/tune.py
+times the steps, through ``lab.lora.time_steps``, and trains).
 """
 
 from __future__ import annotations
@@ -116,6 +116,18 @@ class Deadline:
     def spent(self, reserve_s: float = 0.0) -> bool:
         """Whether less than ``reserve_s`` seconds are left."""
         return self.left() < reserve_s
+
+    def share_from_now(self, reserve_s: float = 0.0) -> Callable[[], float]:
+        """A function giving the share (0 to 1) used, since this call, of the time that was then
+        left before only ``reserve_s`` remains: 1 from the moment ``spent(reserve_s)`` is true."""
+        total = self.left() - reserve_s
+
+        def share() -> float:
+            if total <= 0:
+                return 1.0
+            return min(1.0, max(0.0, 1.0 - (self.left() - reserve_s) / total))
+
+        return share
 
 
 @dataclass

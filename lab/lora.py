@@ -2,7 +2,8 @@
 
 ``lora_model`` wraps a model with LoRA adapters on every linear layer but the output head;
 ``train`` runs seeded epochs of length-sorted batches (lab/tune_data.py) with AdamW, a linear
-warm-up and decay, and gradient clipping, reporting each step's loss, its forward pass in bfloat16
+warm-up and decay (to zero by the last planned step or the end of a time budget, whichever comes
+first), and gradient clipping, reporting each step's loss, its forward pass in bfloat16
 autocast where the hardware has bfloat16 arithmetic (``precision``; weights, adapters and optimizer
 stay float32); ``mean_loss`` is the target-token-weighted loss of a set of items, in float32.
 Nothing here reads files, names models or talks to MLflow (lab/tune.py does).
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import DynamicCache, get_linear_schedule_with_warmup
+from transformers import DynamicCache
 
 from lab import tune_data
 
@@ -122,6 +124,7 @@ def train(
     precision: str = "fp32",
     on_step: Callable[[int, int, float], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    spent: Callable[[], float] | None = None,
 ) -> list[float]:
     """Train the trainable parameters of ``model``: a transformers causal LM (with LoRA layers
     injected, e.g. ``peft_model.get_base_model()``), whose ``base_model`` is its decoder.
@@ -130,7 +133,9 @@ def train(
     CPU the bench's 116 steps took 1,013 s against 1,102 s in float32) or ``fp32``.
     ``on_step(step, steps, loss)`` is called after every optimizer step; when ``stop()`` is true
     before a step after the first, training ends there (a time budget's guard: the steps left are
-    not run).
+    not run). ``spent()`` is the share of that budget used so far (0 to 1): the learning rate decays
+    by whichever is further along, the steps or the budget, so a run that ``stop`` cuts short still
+    ends at a learning rate near zero instead of wherever the planned steps had it.
 
     Returns:
         The loss of every optimizer step.
@@ -139,7 +144,8 @@ def train(
     total = sum(len(batches) for batches in plan)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    schedule = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
+    factor = partial(lr_factor, max(1, total // 10), total, spent)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     model.train()
     losses: list[float] = []
     device_type = _device(model).split(":")[0]
@@ -158,6 +164,18 @@ def train(
             on_step(len(losses), total, losses[-1])
     model.eval()
     return losses
+
+
+def lr_factor(warmup: int, total: int, spent: Callable[[], float] | None, step: int) -> float:
+    """The share of the peak learning rate at ``step``: a linear warm-up over ``warmup`` steps, then
+    a linear decay that reaches zero at step ``total`` or when ``spent()`` reaches 1, whichever first
+    (without ``spent``, transformers' ``get_linear_schedule_with_warmup``)."""
+    if step < warmup:
+        return step / warmup
+    left = (total - step) / max(1, total - warmup)
+    if spent is not None:
+        left = min(left, 1.0 - spent())
+    return max(0.0, left)
 
 
 def time_steps(

@@ -191,7 +191,8 @@ def tune(
         progress: called with ``(step, steps, loss)`` after every optimizer step.
         budget_minutes: the whole tune's time (loading, timing, training, val loss) from the call:
             a few steps are timed first, then as many of the shuffled rows as fit are trained on
-            (``max_examples`` still caps them), and training stops early if the budget runs out.
+            (``max_examples`` still caps them), and training stops early if the budget runs out; the
+            learning rate decays to zero by the last planned step or the budget's end, whichever first.
         clock: the time source of the budget (seconds).
         domain: the domain the caller means (``--domain``); it must be the export's (default: the
             export's, from its manifest). The adapter's ``tune.json`` records it.
@@ -232,11 +233,15 @@ def tune(
     tracking.set_tags(run.run_id, {"lab.prompt": form})
     try:
         started = clock()
+        stop: Callable[[], bool] | None = None
+        spent: Callable[[], float] | None = None
+        if deadline is not None and fit is not None:
+            stop, spent = partial(deadline.spent, fit.reserve_s), deadline.share_from_now(fit.reserve_s)
         losses = train(
             model, prefixes, items, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, pad_id=pad_id,
             precision=precision,
             on_step=lambda step, steps, loss: _step(run.run_id, step, steps, loss, progress),
-            stop=None if deadline is None or fit is None else partial(deadline.spent, fit.reserve_s),
+            stop=stop, spent=spent,
         )  # fmt: skip
         seconds = clock() - started
         planned = epochs * len(tune_data.batch_tokens(items, batch_size))

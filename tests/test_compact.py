@@ -141,6 +141,37 @@ def test_deadline_counts_down_on_the_injected_clock():
     assert deadline.spent()
 
 
+def test_a_deadline_share_counts_from_the_call_to_the_reserve():
+    clock = Clock()
+    deadline = budget.Deadline(60.0, clock)
+    clock.now += 20  # loading and timing: 40 s left, 10 of them kept for the val loss
+    share = deadline.share_from_now(reserve_s=10)
+    assert share() == 0
+    clock.now += 15
+    assert share() == pytest.approx(0.5) and not deadline.spent(10)
+    clock.now += 15
+    assert share() == 1 and deadline.spent(10) is False
+    clock.now += 5
+    assert share() == 1 and deadline.spent(10)
+
+
+@given(st.integers(1, 50), st.integers(0, 400), st.integers(0, 500))
+def test_the_learning_rate_warms_up_then_decays_to_zero_by_the_steps_or_the_budget(warmup, extra, step):
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    from lab.lora import lr_factor
+
+    total = warmup + extra
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    reference = get_linear_schedule_with_warmup(optimizer, warmup, total).lr_lambdas[0]
+    assert lr_factor(warmup, total, None, step) == pytest.approx(reference(step))
+    half, done = lr_factor(warmup, total, lambda: 0.5, step), lr_factor(warmup, total, lambda: 1.0, step)
+    assert 0 <= done <= half <= lr_factor(warmup, total, None, step) <= 1
+    assert (step < warmup) or done == 0
+    assert (step < warmup) or half <= 0.5
+
+
 class CharTokenizer:
     """One token per character: enough for the encoder's token counts."""
 

@@ -273,6 +273,24 @@ def test_training_stops_when_told_after_at_least_one_step(tiny_dir):
                           stop=lambda: True)) == 1  # fmt: skip
 
 
+def test_a_spent_budget_brings_the_learning_rate_to_zero(tiny_dir):
+    loaded = hfload.load(str(tiny_dir))
+    encoder = tune_data.Encoder(loaded.tokenizer)
+    items = tune_data.encode_rows(ROWS, encoder)
+    model = lora.lora_model(loaded.model, 2, 4).get_base_model()
+
+    def adapters() -> list[torch.Tensor]:
+        return [p.detach().clone() for p in model.parameters() if p.requires_grad]
+
+    before = adapters()
+    # one warm-up step at learning rate 0, then a budget already spent: nothing moves
+    settings = {"epochs": 1, "lr": 1e-2, "batch_size": 2, "seed": 0, "pad_id": 0}
+    lora.train(model, encoder.prefixes, items, **settings, spent=lambda: 1.0)
+    assert all(torch.equal(a, b) for a, b in zip(before, adapters(), strict=True))
+    lora.train(model, encoder.prefixes, items, **settings, spent=lambda: 0.0)
+    assert not all(torch.equal(a, b) for a, b in zip(before, adapters(), strict=True))
+
+
 def test_same_seed_same_adapter(tiny_dir, store):
     data = write_export(store / "export", ROWS[:4], [])
     one = tune(data, f"local/{tiny_dir}", store / "a", epochs=1, lr=1e-2, rank=2, alpha=4, batch_size=2)
