@@ -27,7 +27,7 @@ from lab.domain import DEFAULT_DOMAIN  # noqa: E402
 from lab.errors import BadInput  # noqa: E402
 from lab.io import atomic_write_text  # noqa: E402
 from lab.run import RunConfig, resolve, run_suite  # noqa: E402
-from lab.tune import tune  # noqa: E402
+from lab.tune import tune_apart  # noqa: E402
 from lab.types import Contract  # noqa: E402
 
 
@@ -165,7 +165,8 @@ def curve(
         limit, concurrency: passed to the suite runs.
         seed: the shuffle and tuning seed (the same for every size, so subsets are nested).
         domain: the domain (name or module path) the suite runs on.
-        tune_options: epochs, lr, rank, alpha, batch_size... for lab.tune.tune.
+        tune_options: epochs, lr, rank, alpha, batch_size... for lab.tune.tune (run in a child
+            process, ``tune_apart``).
     """
     rows = tune_data.read_rows(tune_data.data_file(data_dir, "hf", "train"))
     if not rows:
@@ -185,7 +186,7 @@ def curve(
         if with_base:
             points.append(_point(0, base, run_suite(_with_model(config, base))))
         for n in chosen:
-            tuned = tune(data_dir, base, out / f"n{n}", max_examples=n, seed=seed, **tune_options)
+            tuned = tune_apart(data_dir, base, out / f"n{n}", max_examples=n, seed=seed, **tune_options)
             tracking.set_tags(tuned.run_id, {"lab.curve_run": parent.run_id})
             points.append(_point(n, tuned.model, run_suite(_with_model(config, tuned.model)), tuned))
         result = Curve(run_id=parent.run_id, base=base, data=str(data_dir), suite=str(suite),

@@ -14,6 +14,9 @@ class BadInput(Exception):
         self.where = where
         self.reason = reason
 
+    def __reduce__(self):  # pickled whole (a child process's error reaches its parent as itself)
+        return type(self), (self.where, self.reason)
+
 
 class StoreError(Exception):
     """A place the lab must write to or reach cannot be used: a full disk, a read-only or
@@ -28,3 +31,6 @@ class StoreError(Exception):
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
+
+    def __reduce__(self):  # pickled whole (a child process's error reaches its parent as itself)
+        return type(self), (self.where, self.reason)

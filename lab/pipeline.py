@@ -6,7 +6,8 @@ Stages, each a call into the stage modules (nothing here reaches into their inte
 2. a baseline run of that strategy on (part of) the train split, whose failures
 3. are exported as fine-tuning data (train split only; or, with ``from_passing``, the correct turns
    of ``train_model``'s run), in the prompt form ``prompt``,
-4. a LoRA adapter is tuned on the export (within ``budget_minutes`` when set),
+4. a LoRA adapter is tuned on the export (within ``budget_minutes`` when set; in a child process,
+   ``lab.tune.tune_apart``),
 5. the best prompting strategy and the tuned model (with the workflow's call checks, in the
    prompt form it was tuned with) run on the held-out test split,
 6. and the two test runs are compared, paired, with a verdict.
@@ -28,7 +29,7 @@ from lab.export import export_run
 from lab.ladder import run_ladder
 from lab.pipeline_config import PipelineConfig
 from lab.run import RunConfig, RunSummary, run_suite
-from lab.tune import tune
+from lab.tune import tune_apart
 
 __all__ = ["PipelineConfig", "PipelineResult", "run_pipeline"]
 
@@ -103,7 +104,7 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         include_passing=0.0 if config.from_passing else config.include_passing,
         from_passing=config.from_passing, prompt=config.prompt,
     )  # fmt: skip
-    tuned_adapter = tune(
+    tuned_adapter = tune_apart(
         config.out / "data",
         config.model,
         config.out / "adapter",

@@ -8,14 +8,17 @@ torch loop (seeded; length-sorted batches; AdamW, linear warm-up and decay, grad
 CUDA when present, else the CPU. The adapter is saved to a temporary folder that then replaces
 ``out_dir``. Hyperparameters, the loss per step, the time and the adapter go to an MLflow run.
 It returns the model string ``local/<base>+<adapter-dir>``. It does not evaluate the tuned model
-on scenarios (``lab run`` / lab/curve.py do).
+on scenarios (``lab run`` / lab/curve.py do). ``tune_apart`` runs it in a fresh child process, for
+callers that have already run a model in theirs (the pipeline, ``lab curve``).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -275,6 +278,19 @@ def tune(
         tracking.set_status(run.run_id, "FAILED")
         raise
     return summary
+
+
+def tune_apart(data_dir: str | Path, base: str, out_dir: str | Path, **options: Any) -> TuneSummary:
+    """``tune`` in a fresh (spawned) child process: the same arguments (``options`` must pickle, so
+    no ``progress`` or ``clock``), result and errors.
+
+    A process that has served a model for inference trains markedly slower afterwards, with no
+    other thread busy (README, Results; the cause was not found). The pipeline and ``lab curve``
+    run suites before they tune, so they tune here, and a time budget buys the rows a fresh process
+    would train on. The child's start (imports, some seconds) is outside the budget.
+    """
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(tune, data_dir, base, out_dir, **options).result()
 
 
 def _step(run_id: str, step: int, steps: int, loss: float, progress: Callable | None) -> None:

@@ -423,3 +423,14 @@ def test_tuning_on_an_empty_dataset(store: Path, tmp_path: Path, provider: str, 
     assert_bad_input(outcome, f"{data / fmt / 'train.jsonl'}:1", "no training examples")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # no adapter, no temporary folder
     assert_nothing_ran(store)
+
+
+@pytest.mark.parametrize("kind", ["BadInput", "StoreError"])
+def test_the_lab_errors_pickle_whole(kind: str) -> None:
+    import pickle
+
+    from lab import errors
+
+    error = pickle.loads(pickle.dumps(getattr(errors, kind)("run.jsonl:3", "not JSON")))
+    assert type(error).__name__ == kind and (error.where, error.reason) == ("run.jsonl:3", "not JSON")
+    assert str(error) == "run.jsonl:3: not JSON"

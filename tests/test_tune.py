@@ -16,7 +16,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from lab import lora, tracking, tune_data
 from lab.errors import BadInput
 from lab.models import hfload, toolformat
-from lab.tune import tune
+from lab.tune import tune, tune_apart
 
 TOOLS = [
     {
@@ -289,6 +289,16 @@ def test_a_spent_budget_brings_the_learning_rate_to_zero(tiny_dir):
     assert all(torch.equal(a, b) for a, b in zip(before, adapters(), strict=True))
     lora.train(model, encoder.prefixes, items, **settings, spent=lambda: 0.0)
     assert not all(torch.equal(a, b) for a, b in zip(before, adapters(), strict=True))
+
+
+def test_tune_apart_tunes_in_a_child_process_whose_errors_come_back_whole(tiny_dir, store):
+    data = write_export(store / "export", ROWS[:4], [])
+    with pytest.raises(BadInput) as caught:
+        tune_apart(data, f"local/{tiny_dir}", store / "a", budget_minutes=0)
+    assert caught.value.where == "--budget-minutes" and "positive" in caught.value.reason
+    summary = tune_apart(data, f"local/{tiny_dir}", store / "b", epochs=1, rank=2, alpha=4, batch_size=2)
+    assert json.loads((store / "b" / "tune.json").read_text())["run_id"] == summary.run_id
+    assert tracking.find_run(summary.run_id).status == "FINISHED"  # in this process's store
 
 
 def test_same_seed_same_adapter(tiny_dir, store):
