@@ -1,7 +1,20 @@
-"""The lab's one user-facing error: bad input that names where it is and what is wrong."""
+"""The lab's user-facing errors: each names where it is and what is wrong."""
 
 
-class BadInput(Exception):
+class Located(Exception):
+    """An error at a place (``where``) with what is wrong there (``reason``); it pickles whole, so
+    a child process's error reaches its parent as itself."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+    def __reduce__(self):
+        return type(self), (self.where, self.reason)
+
+
+class BadInput(Located):
     """Input the user can fix.
 
     Args:
@@ -9,16 +22,8 @@ class BadInput(Exception):
         reason: what is wrong there, in words.
     """
 
-    def __init__(self, where: str, reason: str):
-        super().__init__(f"{where}: {reason}")
-        self.where = where
-        self.reason = reason
 
-    def __reduce__(self):  # pickled whole (a child process's error reaches its parent as itself)
-        return type(self), (self.where, self.reason)
-
-
-class StoreError(Exception):
+class StoreError(Located):
     """A place the lab must write to or reach cannot be used: a full disk, a read-only or
     unwritable folder, a tracking server that does not answer, traces the store did not keep.
 
@@ -26,11 +31,3 @@ class StoreError(Exception):
         where: the file, folder or server URI, or a run id.
         reason: what is wrong there and what to do, in words.
     """
-
-    def __init__(self, where: str, reason: str):
-        super().__init__(f"{where}: {reason}")
-        self.where = where
-        self.reason = reason
-
-    def __reduce__(self):  # pickled whole (a child process's error reaches its parent as itself)
-        return type(self), (self.where, self.reason)

@@ -134,11 +134,12 @@ class ToolCatalog(ABC):
         from lab.catalog import tool_error  # lab.catalog builds on this module
 
         _, error = self.validate(name, arguments)
-        key = self.lookup_key(name) if error is None else None
-        keys = self.copied(name) if key else []
-        if key and not any(arguments.get(a) for a in keys):
-            return tool_error("missing_argument", f"give one of: {', '.join(keys)}", key)
-        return error
+        if error is not None or (key := self.lookup_key(name)) is None:
+            return error
+        keys = self.copied(name)
+        if any(arguments.get(a) for a in keys):
+            return None
+        return tool_error("missing_argument", f"give one of: {', '.join(keys)}", key)
 
     def dated(self, name: str) -> list[str]:
         """String arguments with ``format: date``: dates the customer names, never ones to pick."""
