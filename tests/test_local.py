@@ -373,3 +373,27 @@ def test_channel_scores_over_cached_heads_match_a_plain_forward(engine, tiny_dir
             expected = sum(float(logp[len(head) + j - 1, t]) for j, t in enumerate(message))
             assert got == pytest.approx(expected, abs=1e-3)
     assert sum(key[0] == model for key in _heads_cache) == 1  # the heads were encoded once
+
+
+_ROWS_KEPT = st.integers(1, 12).flatmap(
+    lambda n: st.tuples(st.just(n), st.sets(st.integers(0, n - 1), min_size=1))
+)
+
+
+@given(_ROWS_KEPT)
+def test_dropping_rows_moves_only_rows_from_past_the_new_end(case):
+    """The kept rows stay in one buffer (no batch-wide copy); a row below the new end never moves."""
+    n, kept = case
+    keys = torch.arange(n * 2 * 3 * 4, dtype=torch.float32).reshape(n, 2, 3, 4)
+    layer = decode.PreallocatedLayer(keys, -keys, room=2)
+    buffer = layer._k.data_ptr()
+    state = decode.BatchState(
+        decode.Cache(layers=[layer]), torch.ones((n, 3), dtype=torch.long), torch.arange(n), torch.arange(n)
+    )
+    order = decode.keep_rows(state, sorted(kept)).tolist()
+    assert sorted(order) == sorted(kept)  # every kept row once, nothing else
+    assert all(row == i for i, row in enumerate(order) if row < len(kept))  # rows below the end stay
+    torch.testing.assert_close(layer.keys, keys[order])
+    torch.testing.assert_close(layer.values, -keys[order])
+    assert state.rows.tolist() == order and state.positions.tolist() == order
+    assert layer._k.data_ptr() == buffer

@@ -139,7 +139,14 @@ class PreallocatedLayer(DynamicLayer):
         self._refresh()
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
-        self._k, self._v = self._k[indices], self._v[indices]
+        """Keep rows ``indices``. Where every row that moves comes from past the new end (as
+        ``keep_rows`` arranges), only those rows are copied, in place; otherwise all are gathered."""
+        moved = (indices != torch.arange(len(indices), device=indices.device)).nonzero().squeeze(1)
+        if bool((indices[moved] < len(indices)).any()):
+            self._k, self._v = self._k[indices], self._v[indices]
+        else:
+            self._k[moved], self._v[moved] = self._k[indices[moved]], self._v[indices[moved]]
+            self._k, self._v = self._k[: len(indices)], self._v[: len(indices)]
         self._refresh()
 
 
@@ -272,10 +279,23 @@ def step(model, state: BatchState, tokens: torch.Tensor) -> torch.Tensor:
     return out.logits[:, -1].float()
 
 
-def keep_rows(state: BatchState, keep: torch.Tensor) -> None:
-    """Drop finished rows: keep only the running rows at indices ``keep``."""
-    state.cache.batch_select_indices(keep)
-    state.mask, state.positions, state.rows = state.mask[keep], state.positions[keep], state.rows[keep]
+@torch.inference_mode()
+def keep_rows(state: BatchState, keep: Sequence[int]) -> torch.Tensor:
+    """Drop finished rows: keep only the running rows at (ascending) indices ``keep``.
+
+    Rows move as little as possible: each gap left below the new end takes a kept row from past it,
+    so the cache copies one row per gap, not every kept row. The rows' order changes; returns the
+    old index of each row now in the state, which the caller's per-row data must follow."""
+    end, kept = len(keep), set(keep)
+    order = list(range(end))
+    gaps = (i for i in range(end) if i not in kept)
+    for gap, row in zip(gaps, (i for i in keep if i >= end), strict=True):
+        order[gap] = row
+    indices = torch.tensor(order, device=state.mask.device)
+    state.cache.batch_select_indices(indices)
+    state.mask, state.positions = state.mask[indices], state.positions[indices]
+    state.rows = state.rows[indices]
+    return indices
 
 
 def generate_batch(
@@ -313,9 +333,7 @@ def generate_batch(
         if not running:
             return outputs
         if len(running) < len(tokens):
-            keep = torch.tensor(running, device=tokens.device)
-            keep_rows(state, keep)
-            tokens = tokens[keep]
+            tokens = tokens[keep_rows(state, running)]
         logits = step(model, state, tokens)
 
 
