@@ -139,14 +139,14 @@ class PreallocatedLayer(DynamicLayer):
         self._refresh()
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
-        """Keep rows ``indices``. Where every row that moves comes from past the new end (as
-        ``keep_rows`` arranges), only those rows are copied, in place; otherwise all are gathered."""
-        moved = (indices != torch.arange(len(indices), device=indices.device)).nonzero().squeeze(1)
-        if bool((indices[moved] < len(indices)).any()):
-            self._k, self._v = self._k[indices], self._v[indices]
-        else:
-            self._k[moved], self._v[moved] = self._k[indices[moved]], self._v[indices[moved]]
-            self._k, self._v = self._k[: len(indices)], self._v[: len(indices)]
+        self._k, self._v = self._k[indices], self._v[indices]
+        self._refresh()
+
+    def keep_first(self, rows: int, gaps: torch.Tensor, sources: torch.Tensor) -> None:
+        """Keep the first ``rows`` rows, after copying rows ``sources`` (each at or past ``rows``)
+        into rows ``gaps``, in place: only the moved rows are copied."""
+        self._k[gaps], self._v[gaps] = self._k[sources], self._v[sources]
+        self._k, self._v = self._k[:rows], self._v[:rows]
         self._refresh()
 
 
@@ -287,12 +287,15 @@ def keep_rows(state: BatchState, keep: Sequence[int]) -> torch.Tensor:
     so the cache copies one row per gap, not every kept row. The rows' order changes; returns the
     old index of each row now in the state, which the caller's per-row data must follow."""
     end, kept = len(keep), set(keep)
+    gaps, sources = [i for i in range(end) if i not in kept], [i for i in keep if i >= end]
     order = list(range(end))
-    gaps = (i for i in range(end) if i not in kept)
-    for gap, row in zip(gaps, (i for i in keep if i >= end), strict=True):
+    for gap, row in zip(gaps, sources, strict=True):
         order[gap] = row
-    indices = torch.tensor(order, device=state.mask.device)
-    state.cache.batch_select_indices(indices)
+    device = state.mask.device
+    gaps_t, sources_t = (torch.tensor(x, dtype=torch.long, device=device) for x in (gaps, sources))
+    for layer in state.cache.layers:
+        layer.keep_first(end, gaps_t, sources_t)
+    indices = torch.tensor(order, device=device)
     state.mask, state.positions = state.mask[indices], state.positions[indices]
     state.rows = state.rows[indices]
     return indices
