@@ -6,6 +6,8 @@ intent, register, running number) and exactly one split. Within a category, each
 (category, intent) group of three or more families is spread over the splits by a
 rotating pattern, so a group always has a test family; groups of two follow a rotating
 list of split pairs. The assignment depends only on the table order, never on a seed.
+Families of the ``train_only`` tables all go to train and are numbered after the others, so
+adding one changes neither another family's name nor its split.
 """
 
 from __future__ import annotations
@@ -67,20 +69,30 @@ class Family:
 Table = Mapping[tuple[str, str], Sequence[Sequence[str]]]
 
 
-def families(tables: Iterable[Table], meta_keys: Mapping[str, Sequence[str]] | None = None) -> list[Family]:
+def families(
+    tables: Iterable[Table],
+    meta_keys: Mapping[str, Sequence[str]] | None = None,
+    train_only: Iterable[Table] = (),
+) -> list[Family]:
     """Every family of the template tables, named and assigned to a split, in table order.
 
     Args:
         tables: the domain's template tables, each ``{(category, intent): [(register, *templates)]}``.
         meta_keys: per category, the names of the values an entry gives between its register and
             its templates (the shop's knowledge entries: ``("article", "query")``).
+        train_only: tables of the same shape whose families all go to the train split (more
+            phrasings to tune on, with dev and test left as they are).
     """
     numbers: Counter[tuple[str, str]] = Counter()
     groups_seen: Counter[str] = Counter()
     out: list[Family] = []
-    for (category, intent), entries in [item for table in tables for item in table.items()]:
-        splits = _group_splits(len(entries), groups_seen[category])
-        groups_seen[category] += 1
+    spread = [(item, False) for table in tables for item in table.items()]
+    for ((category, intent), entries), train in spread + [(i, True) for t in train_only for i in t.items()]:
+        if train:
+            splits: tuple[str, ...] = ("train",) * len(entries)
+        else:
+            splits = _group_splits(len(entries), groups_seen[category])
+            groups_seen[category] += 1
         keys = tuple((meta_keys or {}).get(category, ()))
         for entry, split in zip(entries, splits, strict=True):
             register, rest = entry[0], tuple(entry[1:])

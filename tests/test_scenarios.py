@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from lab.cli.scenarios import app
 from lab.errors import BadInput
-from lab.families import SPLITS
+from lab.families import SPLITS, families
 from lab.generate import generate, generate_split
 from lab.io import write_jsonl_atomic
 from lab.phrasing import REGISTERS, render, until_phrase
@@ -109,6 +109,27 @@ def test_families_cover_every_tool_and_every_intent_has_six_with_one_in_test() -
         assert set(REGISTERS[:4]) <= {f.register for f in members} <= set(REGISTERS), intent  # plain + styles
     for category in CATEGORIES:
         assert {f.split for f in table if f.category == category} == set(SPLITS), category
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    spread=st.lists(st.integers(1, 6), min_size=1, max_size=5),
+    extra=st.lists(st.tuples(st.integers(0, 5), st.integers(1, 4)), max_size=4),
+)
+def test_train_only_families_go_to_train_and_move_no_other_family(spread, extra) -> None:
+    """Adding train-only families (to a group of its own or next to an existing one) changes no other
+    family's name or split."""
+
+    def table(sizes, text):
+        return {("single_call", f"i{i}"): [("terse", f"{text}{i}-{j}") for j in range(n)] for i, n in sizes}
+
+    tables, train_only = [table(enumerate(spread), "t")], [table(extra, "x")]
+    before = families(tables)
+    after = families(tables, train_only=train_only)
+    assert after[: len(before)] == before
+    added = after[len(before) :]
+    assert len(added) == sum(n for _, n in dict(extra).items()) and {f.split for f in added} <= {"train"}
+    assert len({f.name for f in after}) == len(after)
 
 
 # --------------------------------------------------------------------------- phrasing

@@ -21,6 +21,7 @@ from tools.shop import (  # noqa: F401 - specs register
     phrases_dialogue,
     phrases_single,
     phrases_styles,
+    phrases_train,
 )
 from tools.shop.draft import SPECS, Draft, with_alternatives
 from tools.shop.world import World
@@ -32,8 +33,10 @@ class ShopGenerator:
     """The shop's ``lab.domain.Generator``."""
 
     def families(self) -> list[Family]:
-        """Every family of the single-turn and dialogue tables, named and assigned to a split."""
-        return families([phrases_single.TABLE, phrases_dialogue.TABLE, phrases_styles.TABLE], KNOWLEDGE_META)
+        """Every family of the single-turn, dialogue and style tables, named and assigned to a split,
+        then the train-only families of ``tools.shop.phrases_train``."""
+        tables = [phrases_single.TABLE, phrases_dialogue.TABLE, phrases_styles.TABLE]
+        return families(tables, KNOWLEDGE_META, train_only=[phrases_train.TABLE])
 
     def draft(self, family: Family, rng: random.Random) -> Scenario:
         """One scenario of ``family``: world, gold turns (arguments as written) and rendered messages."""
