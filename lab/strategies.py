@@ -187,7 +187,9 @@ def make_strategy(
     return Strategy(name, base, field_words=words, prompt=prompt)
 
 
-CALIBRATION_MESSAGES = 30
+# Decide's tool scores are calibrated by a mean over this many messages: enough that which messages
+# a train pack happens to hold hardly moves the mean (README, "Prompting, a decision workflow, or tuning?").
+CALIBRATION_MESSAGES = 120
 
 
 def calibration_messages(path: Path | str, domain: str, count: int = CALIBRATION_MESSAGES) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from lab.decide import ACT_PMI, NEUTRAL_CONTEXT
 from lab.models.gateway import RetryPolicy
 from lab.models.likelihood import serve, unserve
 from lab.spans import plan_trace
-from lab.strategies import Decide, calibration_messages, make_strategy
+from lab.strategies import CALIBRATION_MESSAGES, Decide, calibration_messages, make_strategy
 from lab.types import Scenario, Trace, TurnTrace
 from tools.shop import CATALOG, DOMAIN
 
@@ -162,11 +162,13 @@ def test_calibration_messages_are_first_customer_messages_of_the_domains_train_p
     assert calibration_messages(path, "shop", count=3) == ("train 0", "train 2", "train 4")
     assert calibration_messages(path, "telecom") == ("t",)
     assert calibration_messages(tmp_path / "missing.jsonl", "shop") == ()
-    assert len(DECIDE.calibration) == 30 and all(isinstance(m, str) and m for m in DECIDE.calibration)
+    assert len(DECIDE.calibration) == CALIBRATION_MESSAGES
+    assert all(isinstance(m, str) and m for m in DECIDE.calibration)
 
 
 def test_the_run_params_say_which_calibration_decide_had(tmp_path):
-    assert DECIDE.run_params() == {"calibration": "30 first customer messages of scenarios/train.jsonl"}
+    source = f"{CALIBRATION_MESSAGES} first customer messages of scenarios/train.jsonl"
+    assert DECIDE.run_params() == {"calibration": source}
     bare = make_strategy("decide", DOMAIN, train_file=tmp_path / "missing.jsonl")
     assert bare.calibration == () and "content-free" in bare.run_params()["calibration"]
     assert make_strategy("workflow", DOMAIN).run_params() == {}
