@@ -118,11 +118,11 @@ def cost_vs_instructed(tuned_model: str, instructed_run: str | None, config: Pip
 
 def train_pack(size: int) -> Path:
     """The train pack of ``size`` scenarios that ``lab scenarios generate --seed 7 --train-size``
-    writes (the seed of ``make scenarios``), made once into ``exports/bench/packs/<size>/``."""
+    writes (the seed of ``make scenarios``), into ``exports/bench/packs/<size>/``. Made on every
+    run (a few seconds): a pack kept from an earlier run would miss the generator's changes since."""
     folder = PACKS / str(size)
-    if not (folder / "train.jsonl").exists():
-        lab = [str(Path(sys.executable).parent / "lab"), "scenarios", "generate", "--seed", "7"]
-        subprocess.run([*lab, "--train-size", str(size), "--out", str(folder)], check=True, cwd=ROOT)
+    lab = [str(Path(sys.executable).parent / "lab"), "scenarios", "generate", "--seed", "7"]
+    subprocess.run([*lab, "--train-size", str(size), "--out", str(folder)], check=True, cwd=ROOT)
     return folder / "train.jsonl"
 
 
