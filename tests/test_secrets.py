@@ -44,6 +44,9 @@ def json_forms(secret: str) -> set[str]:
 LEAK_TEXTS = sorted({form for secret in (*SECRETS, ADMIN_PASSWORD) for form in json_forms(secret)})
 LEAKS = [text.encode() for text in LEAK_TEXTS]
 TRAIN = ROOT / "scenarios" / "train.jsonl"
+# The gold query of train-0009, a policy search; the leaky suite appends a password to it.
+_SEARCH = json.loads(TRAIN.read_text(encoding="utf-8").splitlines()[8])
+SEARCH_QUERY = _SEARCH["turns"][0]["expect"]["calls"][0]["arguments"]["query"]
 
 
 class EchoingModel(http.server.BaseHTTPRequestHandler):
@@ -109,7 +112,7 @@ def leaky_suite(folder: Path) -> Path:
     )
     search = json.loads(lines[8])  # train-0009: one search_policies call
     assert search["turns"][0]["expect"]["calls"][0]["name"] == "search_policies"
-    search["turns"][0]["expect"]["calls"][0]["arguments"]["query"] += f" {ADMIN_PASSWORD}"
+    search["turns"][0]["expect"]["calls"][0]["arguments"]["query"] = f"{SEARCH_QUERY} {ADMIN_PASSWORD}"
     scenarios.append(search)
     path = folder / "train.jsonl"
     path.write_text("".join(json.dumps(s) + "\n" for s in scenarios), encoding="utf-8")
@@ -200,7 +203,7 @@ def test_the_export_on_disk_holds_no_secret(store) -> None:
     for fmt in ("openai", "hf"):  # the pasted header, and the tool call's arguments and result
         text = "".join(path.read_text(encoding="utf-8") for path in files if path.parent.name == fmt)
         assert f"Authorization: {MASK}" in text
-        assert text.count(f"business days {MASK}") >= 2
+        assert text.count(f"{SEARCH_QUERY} {MASK}") >= 2
 
 
 def span_texts(run_id: str) -> list[str]:
