@@ -13,7 +13,7 @@ adding one changes neither another family's name nor its split.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 SPLITS = ("train", "dev", "test")
@@ -84,15 +84,8 @@ def families(
             phrasings to tune on, with dev and test left as they are).
     """
     numbers: Counter[tuple[str, str]] = Counter()
-    groups_seen: Counter[str] = Counter()
     out: list[Family] = []
-    spread = [(item, False) for table in tables for item in table.items()]
-    for ((category, intent), entries), train in spread + [(i, True) for t in train_only for i in t.items()]:
-        if train:
-            splits: tuple[str, ...] = ("train",) * len(entries)
-        else:
-            splits = _group_splits(len(entries), groups_seen[category])
-            groups_seen[category] += 1
+    for (category, intent), entries, splits in _assigned(tables, train_only):
         keys = tuple((meta_keys or {}).get(category, ()))
         for entry, split in zip(entries, splits, strict=True):
             register, rest = entry[0], tuple(entry[1:])
@@ -102,6 +95,20 @@ def families(
             name = f"{intent}/{register}-{numbers[(intent, register)]}"
             out.append(Family(name, category, intent, register, tuple(rest), split, meta))
     return out
+
+
+def _assigned(
+    tables: Iterable[Table], train_only: Iterable[Table]
+) -> Iterator[tuple[tuple[str, str], Sequence[Sequence[str]], tuple[str, ...]]]:
+    """Each group of the tables, then of the train-only tables, with the splits of its entries."""
+    groups_seen: Counter[str] = Counter()
+    for table in tables:
+        for (category, intent), entries in table.items():
+            yield (category, intent), entries, _group_splits(len(entries), groups_seen[category])
+            groups_seen[category] += 1
+    for table in train_only:
+        for key, entries in table.items():
+            yield key, entries, ("train",) * len(entries)
 
 
 def _group_splits(size: int, index: int) -> tuple[str, ...]:

@@ -112,7 +112,7 @@ def leaky_suite(folder: Path) -> Path:
     )
     search = json.loads(lines[8])  # train-0009: one search_policies call
     assert search["turns"][0]["expect"]["calls"][0]["name"] == "search_policies"
-    search["turns"][0]["expect"]["calls"][0]["arguments"]["query"] = f"{SEARCH_QUERY} {ADMIN_PASSWORD}"
+    search["turns"][0]["expect"]["calls"][0]["arguments"]["query"] += f" {ADMIN_PASSWORD}"
     scenarios.append(search)
     path = folder / "train.jsonl"
     path.write_text("".join(json.dumps(s) + "\n" for s in scenarios), encoding="utf-8")
