@@ -34,12 +34,14 @@ PACKS = ROOT / "exports" / "bench" / "bfcl"
 
 
 def sample_pack(category: str, size: int, seed: int) -> Path:
-    """A seeded sample of the category's imported cases (their lines kept verbatim, in file order)."""
+    """A seeded sample of the category's imported cases (their lines kept verbatim, in file order).
+
+    The category is imported on every run: a pack kept from an earlier run would miss the
+    importer's changes since."""
     from lab.bfcl.importer import import_packs
 
     pack = PACKS / f"{category}.jsonl"
-    if not pack.exists():
-        import_packs(PACKS, [category])
+    import_packs(PACKS, [category])
     lines = pack.read_text(encoding="utf-8").splitlines(keepends=True)
     chosen = sorted(random.Random(f"{seed}:{category}").sample(range(len(lines)), min(size, len(lines))))
     out = PACKS / f"{category}-sample.jsonl"
