@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -21,6 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / ".venv" / "bin" / "lab"
+
+
+def train_search() -> dict:
+    """train-0009 of the committed train pack, a fresh copy: one turn with one ``search_policies`` call."""
+    line = (ROOT / "scenarios" / "train.jsonl").read_text(encoding="utf-8").splitlines()[8]
+    scenario = json.loads(line)
+    assert scenario["turns"][0]["expect"]["calls"][0]["name"] == "search_policies", scenario["id"]
+    return scenario
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from labcli import ROOT, files_under, invoke
+from labcli import files_under, invoke, train_search
 from mlflow_store import fresh_store
 
 from lab.models import gateway, scripted
@@ -134,7 +134,7 @@ def test_a_changed_environment_is_seen_by_the_next_call(monkeypatch) -> None:
     assert redact_text(f"{first} {second}") == f"{first} {second}"
 
 
-SEARCH = json.loads((ROOT / "scenarios" / "train.jsonl").read_text(encoding="utf-8").splitlines()[8])
+SEARCH = train_search()
 
 
 @functools.cache
@@ -180,7 +180,7 @@ def written_without_secrets() -> bytes:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_no_form_of_an_environment_secret_reaches_the_store_or_an_export(secret: str) -> None:
     assume(scannable(secret))
-    scenario = json.loads(json.dumps(SEARCH))
+    scenario = train_search()
     scenario["turns"][0]["user"] += f" my vault password is {secret} ."
     scenario["turns"][0]["expect"]["calls"][0]["arguments"]["query"] += f" {secret}"
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:

@@ -128,7 +128,7 @@ def test_train_only_families_go_to_train_and_move_no_other_family(spread, extra)
     after = families(tables, train_only=train_only)
     assert after[: len(before)] == before
     added = after[len(before) :]
-    assert len(added) == sum(n for _, n in dict(extra).items()) and {f.split for f in added} <= {"train"}
+    assert len(added) == sum(dict(extra).values()) and {f.split for f in added} <= {"train"}
     assert len({f.name for f in after}) == len(after)
 
 

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from labcli import ROOT, files_under, invoke
+from labcli import ROOT, files_under, invoke, train_search
 from mlflow_store import fresh_store
 
 from lab import tracking
@@ -45,8 +45,7 @@ LEAK_TEXTS = sorted({form for secret in (*SECRETS, ADMIN_PASSWORD) for form in j
 LEAKS = [text.encode() for text in LEAK_TEXTS]
 TRAIN = ROOT / "scenarios" / "train.jsonl"
 # The gold query of train-0009, a policy search; the leaky suite appends a password to it.
-_SEARCH = json.loads(TRAIN.read_text(encoding="utf-8").splitlines()[8])
-SEARCH_QUERY = _SEARCH["turns"][0]["expect"]["calls"][0]["arguments"]["query"]
+SEARCH_QUERY = train_search()["turns"][0]["expect"]["calls"][0]["arguments"]["query"]
 
 
 class EchoingModel(http.server.BaseHTTPRequestHandler):
@@ -110,8 +109,7 @@ def leaky_suite(folder: Path) -> Path:
         f" My keys: {OPENAI_KEY} {ANTHROPIC_KEY} {HF_TOKEN}, password {DB_PASSWORD},"
         f" admin {ADMIN_PASSWORD}, header Authorization: Bearer {BEARER}."
     )
-    search = json.loads(lines[8])  # train-0009: one search_policies call
-    assert search["turns"][0]["expect"]["calls"][0]["name"] == "search_policies"
+    search = train_search()
     search["turns"][0]["expect"]["calls"][0]["arguments"]["query"] += f" {ADMIN_PASSWORD}"
     scenarios.append(search)
     path = folder / "train.jsonl"
