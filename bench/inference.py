@@ -3,11 +3,16 @@
 Each request is the lab's instructed system prompt with the full tool catalog plus one short user
 turn, sent through ``litellm.completion`` to ``local/smollm2-135m``. The sequential pass uses
 ``batching=False`` (plain ``generate``, the whole prompt encoded every time); the concurrent pass
-sends them from many threads, so the provider batches them and encodes the shared prefix once. Also
-timed: loading with a cold cache (GGUF conversion into a temporary ``$LAB_CACHE``) and a warm one.
+sends them from many threads, so the provider batches them and encodes the shared prefix once. The
+sequential pass runs the first ``--sequential`` requests only (it costs about ten times the batched
+one per token: a sample is enough for its rate), and ``identical_replies`` compares those. Also
+timed: loading with a cold cache (GGUF conversion into a temporary ``$LAB_CACHE``) and a warm one,
+and the engine's cost per token (``step_costs``): a prompt token run in a batched prefill, and a
+decoded token in a greedy step of batch 1, 8 and 32, the figures that latency ratios follow from.
 
 Merges ``{"inference": {...}}`` into ``bench/results.json``, keeping the other keys. A script, not a
-test: ``python bench/inference.py [--requests 32 --concurrency 16 --max-tokens 48 --no-cold]``.
+test: ``python bench/inference.py [--requests 32 --sequential 8 --concurrency 16 --max-tokens 48
+--no-cold]``.
 On a shared machine set ``LAB_TORCH_THREADS=1``: with more threads than free cores, torch's worker
 threads spin while waiting for each other, which hurts the many small operations of the one-by-one
 pass far more than the batched one and inflates the speedup.
@@ -33,7 +38,7 @@ import torch  # noqa: E402
 
 from lab.domain import load_domain  # noqa: E402
 from lab.io import merge_json  # noqa: E402
-from lab.models import hfload, local, toolformat  # noqa: E402
+from lab.models import decode, hfload, local, toolformat  # noqa: E402
 
 MODEL = "smollm2-135m"
 USERS = [
@@ -116,9 +121,40 @@ def load_seconds_cold() -> float:
     return seconds
 
 
-def measure(requests: int, concurrency: int, max_tokens: int, cold: bool) -> dict:
+def step_costs(engine: local.Engine, prefix_tokens: int = 25, suffix_tokens: int = 300) -> dict:
+    """Milliseconds per token of the engine's two kinds of work, by batch size (1, 8 and 32 rows of
+    ``suffix_tokens`` after a ``prefix_tokens`` shared prefix: the shape of a tuned model's request):
+    ``prefill_ms_per_token``, a prompt token run in a batched prefill (in the engine's precision),
+    and ``decode_ms_per_token``, one greedy step divided by the rows it advances. Token ids are
+    arbitrary: the cost does not depend on them."""
+    model, prefill_ms, decode_ms = engine.model, {}, {}
+    prefix = decode.encode_prefix(model, list(range(100, 100 + prefix_tokens)))
+    for rows in (1, 8, 32):
+        suffixes = [list(range(1000, 1000 + suffix_tokens))] * rows
+        started = time.perf_counter()
+        _, state = decode.prefill(model, prefix, suffixes, engine.pad_id, 16, engine.low_precision)
+        prefill_ms[str(rows)] = round(1000 * (time.perf_counter() - started) / (rows * suffix_tokens), 2)
+        started, steps = time.perf_counter(), 8
+        for _ in range(steps):
+            decode.step(model, state, torch.full((rows,), 1000, dtype=torch.long))
+        decode_ms[str(rows)] = round(1000 * (time.perf_counter() - started) / (steps * rows), 2)
+    return {
+        "prefix_tokens": prefix_tokens,
+        "suffix_tokens": suffix_tokens,
+        "prefill_ms_per_token": prefill_ms,
+        "decode_ms_per_token": decode_ms,
+    }
+
+
+def measure(requests: int, sequential: int, concurrency: int, max_tokens: int, cold: bool) -> dict:
     """Run both passes and return the ``inference`` section of the results."""
-    result: dict = {"requests": requests, "concurrency": concurrency, "max_tokens": max_tokens}
+    sequential = min(sequential, requests)
+    result: dict = {
+        "requests": requests,
+        "sequential_requests": sequential,
+        "concurrency": concurrency,
+        "max_tokens": max_tokens,
+    }
     if cold:
         result["load_seconds_cold"] = round(load_seconds_cold(), 2)
     hfload.model_dir(MODEL)  # make sure the real cache is converted before timing a warm load
@@ -130,9 +166,9 @@ def measure(requests: int, concurrency: int, max_tokens: int, cold: bool) -> dic
     batch = dialogues(requests)
     ask([{"role": "user", "content": "Hello"}], [], 2, batching=False)  # warm-up, no shared prefix cached
     load_before = os.getloadavg()[0]
-    print(f"sequential pass: {requests} requests ...", file=sys.stderr, flush=True)
+    print(f"sequential pass: {sequential} requests ...", file=sys.stderr, flush=True)
     plain, plain_s, plain_cpu = timed_pass(
-        lambda items: [ask(m, tools, max_tokens, False) for m in items], batch
+        lambda items: [ask(m, tools, max_tokens, False) for m in items], batch[:sequential]
     )
     print(f"batched pass ({plain_s:.0f} s sequential) ...", file=sys.stderr, flush=True)
     with ThreadPoolExecutor(concurrency) as pool:
@@ -153,26 +189,33 @@ def measure(requests: int, concurrency: int, max_tokens: int, cold: bool) -> dic
         sequential_tokens_per_cpu_s=round(plain_tokens / plain_cpu, 2),
         batched_tokens_per_cpu_s=round(batched_tokens / batched_cpu, 2),
         speedup_cpu_time=round((batched_tokens / batched_cpu) / (plain_tokens / plain_cpu), 2),
-        identical_replies=sum(reply_key(a) == reply_key(b) for a, b in zip(plain, batched, strict=True)),
+        identical_replies=sum(
+            reply_key(a) == reply_key(b) for a, b in zip(plain, batched[:sequential], strict=True)
+        ),
         prefix_tokens=len(engine.ids(prefix)),
-        mean_prompt_tokens=round(sum(r.usage.prompt_tokens for r in plain) / requests, 1),
+        mean_prompt_tokens=round(sum(r.usage.prompt_tokens for r in batched) / requests, 1),
         batch_sizes=engine.batcher.batch_sizes,
         device=str(engine.loaded.device),
         torch_threads=torch.get_num_threads(),
         load_average_1m=[round(load_before, 2), round(os.getloadavg()[0], 2)],
     )
+    print("step costs ...", file=sys.stderr, flush=True)
+    result["step_costs"] = step_costs(engine)
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=32)
+    parser.add_argument("--sequential", type=int, default=8, help="requests in the one-by-one pass")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-cache load (GGUF conversion)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
-    section = measure(args.requests, args.concurrency, args.max_tokens, cold=not args.no_cold)
+    section = measure(
+        args.requests, args.sequential, args.concurrency, args.max_tokens, cold=not args.no_cold
+    )
     merge_json(args.out, {"inference": section})
     print(json.dumps({"inference": section}, indent=2))
 
