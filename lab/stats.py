@@ -1,7 +1,8 @@
 """Small statistics for scored runs: Wilson intervals, percentiles and pass^k, and the paired
 tests used to compare two runs (McNemar's exact test, a seeded paired bootstrap whose percentile
 interval and p-value agree by construction). Intervals, binomial tests and resampling come from
-``scipy.stats``.
+``scipy.stats``, imported where they are used (about a second: a command refused for bad input
+never pays for it).
 
 Pure functions over plain numbers; nothing here knows about scenarios or MLflow.
 """
@@ -13,7 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
 
 def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float] | None:
@@ -31,6 +31,8 @@ def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float] |
         return None
     if not 0 <= successes <= n:
         raise ValueError(f"successes {successes} outside 0..{n}")
+    from scipy import stats
+
     ci = stats.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -94,6 +96,8 @@ def mcnemar_exact(baseline_only: int, candidate_only: int) -> float:
     if baseline_only < 0 or candidate_only < 0:
         raise ValueError("discordant counts must be non-negative")
     n = baseline_only + candidate_only
+    from scipy import stats
+
     return 1.0 if n == 0 else float(stats.binomtest(baseline_only, n, 0.5).pvalue)
 
 
@@ -124,6 +128,8 @@ def bootstrap_distribution(
         raise ValueError("no unit to resample")
     if len(data[0]) == 1:
         return np.full(resamples, float(statistic(*data, axis=-1)))
+    from scipy import stats
+
     result = stats.bootstrap(
         data,
         statistic,

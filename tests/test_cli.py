@@ -20,7 +20,7 @@ from lab.cli import app
 from lab.cli.common import CONCURRENCY, prose
 
 DEV = ROOT / "scenarios" / "dev.jsonl"
-HEAVY = ("litellm", "mlflow", "torch", "transformers", "matplotlib", "langgraph")
+HEAVY = ("litellm", "mlflow", "torch", "transformers", "matplotlib", "langgraph", "scipy.stats")
 ORACLE = ("run", "--model", "scripted/oracle", "--strategy", "zero_shot", "--suite", str(DEV))
 
 
