@@ -4,7 +4,7 @@ Each request is the lab's instructed system prompt with the full tool catalog pl
 turn, sent through ``litellm.completion`` to ``local/smollm2-135m``. The sequential pass uses
 ``batching=False`` (plain ``generate``, the whole prompt encoded every time); the concurrent pass
 sends them from many threads, so the provider batches them and encodes the shared prefix once. The
-sequential pass runs the first ``--sequential`` requests only (it costs about ten times the batched
+sequential pass runs the first ``--sequential`` requests only (it costs several times the batched
 one per token: a sample is enough for its rate), and ``identical_replies`` compares those. Also
 timed: loading with a cold cache (GGUF conversion into a temporary ``$LAB_CACHE``) and a warm one,
 and the engine's cost per token (``step_costs``): a prompt token run in a batched prefill, and a
